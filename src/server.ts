@@ -6,6 +6,7 @@ import { bootstrap } from './bootstrap.js';
 import { systemClock, type Clock } from './domain/time.js';
 import { buildEngine, type Engine } from './engine/engine.js';
 import { buildChannels } from './channels/index.js';
+import { buildWebhookWorker } from './engine/webhookWorker.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -29,6 +30,8 @@ export async function startTuco(config: Config, logger: Logger, role: Role = 'al
   const channels = buildChannels({ config, clock, logger });
   const engine = role === 'api' ? null : buildEngine({ store, clock, logger, config, channels });
   engine?.start();
+  const webhooks = role === 'api' ? null : buildWebhookWorker({ store, clock, logger, config });
+  webhooks?.start();
 
   let url: string | null = null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
@@ -51,6 +54,7 @@ export async function startTuco(config: Config, logger: Logger, role: Role = 'al
     async stop() {
       await app?.close();
       await engine?.stop();
+      await webhooks?.stop();
       await store.close();
     },
   };
