@@ -17,7 +17,8 @@ export function parseDefaultCountry(input: string | undefined | null): { calling
 /** Normalises a phone in any national or international format to E.164, or null when it is not a valid number. */
 export function normalizePhone(raw: string, def: { callingCode?: string; country?: CountryCode } = { callingCode: '1' }): E164 | null {
   const trimmed = raw.trim();
-  if (!trimmed || !/\d/.test(trimmed) || /[a-z]{3,}/i.test(trimmed.replace(/ext\.?|x/gi, ''))) return null;
+  // \p{Nd}: digits of any script (Arabic-Indic, full-width…), which libphonenumber reads too.
+  if (!trimmed || !/\p{Nd}/u.test(trimmed) || /[a-z]{3,}/i.test(trimmed.replace(/ext\.?|x/gi, ''))) return null;
   const cleaned = trimmed.startsWith('00') ? `+${trimmed.slice(2)}` : trimmed;
   const parsed = parsePhoneNumberFromString(cleaned, {
     defaultCountry: def.country,
