@@ -28,9 +28,9 @@ export async function startTuco(config: Config, logger: Logger, role: Role = 'al
   const boot = await bootstrap(store, config, clock.now());
 
   const channels = buildChannels({ config, clock, logger });
-  const engine = role === 'api' ? null : buildEngine({ store, clock, logger, config, channels });
-  engine?.start();
   const webhooks = role === 'api' ? null : buildWebhookWorker({ store, clock, logger, config });
+  const engine = role === 'api' ? null : buildEngine({ store, clock, logger, config, channels, onEvents: () => webhooks?.wake() });
+  engine?.start();
   webhooks?.start();
 
   let url: string | null = null;
