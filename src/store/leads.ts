@@ -1,4 +1,5 @@
-import type { Db } from './db.js';
+import { sql } from 'kysely';
+import type { BackendProfile, Db } from './db.js';
 import { chunk } from './db.js';
 import type { LeadRow } from './schema.js';
 import { newId } from '../domain/ids.js';
@@ -71,6 +72,14 @@ export function leadRowFromInput(
   const hasAddress = [row.phone, row.alt_phone1, row.alt_phone2, row.alt_phone3, row.email, row.alt_email1, row.alt_email2, row.alt_email3].some(Boolean);
   if (!problems.length && !hasAddress) problems.push({ field: 'phone', error: 'A lead needs at least one phone number or email address' });
   return problems.length ? { problems } : { row, problems };
+}
+
+/**
+ * Serialises lead writes within one workspace until the transaction ends, so that a duplicate
+ * check sees the leads a concurrent import is inserting. PostgreSQL only: SQLite has one writer.
+ */
+export async function lockWorkspaceLeads(trx: Db, workspaceId: string, profile: BackendProfile): Promise<void> {
+  if (profile.claimLock) await sql`select pg_advisory_xact_lock(hashtext(${`leads:${workspaceId}`}))`.execute(trx);
 }
 
 /** Existing leads whose primary phone or lower-cased email matches, keyed by that address. */
@@ -147,13 +156,15 @@ export async function searchLeads(
   if (opts.listId) q = q.where('list_id', '=', opts.listId);
   if (opts.search && opts.search.trim()) {
     const term = `%${opts.search.trim().toLowerCase().replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+    // SQLite has no default LIKE escape character, so name it for both backends.
+    const like = (col: 'first_name' | 'last_name' | 'email_lower' | 'company_name') => sql<boolean>`lower(${sql.ref(col)}) like ${term} escape '\\'`;
     const digits = opts.search.replace(/[^\d+]/g, '');
     q = q.where((eb) =>
       eb.or([
-        eb(eb.fn('lower', ['first_name']), 'like', term),
-        eb(eb.fn('lower', ['last_name']), 'like', term),
-        eb('email_lower', 'like', term),
-        eb(eb.fn('lower', ['company_name']), 'like', term),
+        like('first_name'),
+        like('last_name'),
+        like('email_lower'),
+        like('company_name'),
         ...(digits.length >= 3 ? [eb('phone', 'like', `%${digits}%`)] : []),
       ]),
     );

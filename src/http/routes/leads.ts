@@ -4,8 +4,8 @@ import type { AppDeps } from '../types.js';
 import { Obj, Nullable, Id, IdParams } from '../schemas.js';
 import { AppError, badRequest, conflict, notFound } from '../../domain/errors.js';
 import { parseDefaultCountry } from '../../domain/addresses.js';
-import { TEXT_FIELDS, normalizeLeadAddresses, type LeadInput } from '../../domain/leads.js';
-import { deleteLeads, findLeadsByAddress, getLead, importLeads, leadView, searchLeads } from '../../store/leads.js';
+import { TEXT_FIELDS, leadAddresses, normalizeLeadAddresses, type LeadInput } from '../../domain/leads.js';
+import { deleteLeads, findLeadsByAddress, getLead, importLeads, leadView, lockWorkspaceLeads, searchLeads } from '../../store/leads.js';
 import { getList, leadCounts, listLists, listView, quickSendsList } from '../../store/lists.js';
 
 const Str = Nullable(Type.String({ maxLength: 2000 }));
@@ -74,9 +74,10 @@ export const leadRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
     if (!list) throw new AppError(404, 'NOT_FOUND', `List ${body.listId} not found in this workspace`);
     if (body.ghlLocationId) for (const l of inputs) l.ghlLocationId ??= body.ghlLocationId;
     const now = deps.clock.now();
-    const result = await db.transaction().execute((trx) =>
-      importLeads(trx, inputs, { workspaceId: ws, listId: list.id, source: body.source ?? 'csv', country, now }),
-    );
+    const result = await db.transaction().execute(async (trx) => {
+      await lockWorkspaceLeads(trx, ws, deps.store.profile);
+      return importLeads(trx, inputs, { workspaceId: ws, listId: list.id, source: body.source ?? 'csv', country, now });
+    });
     const existingLeadIds = [...new Set(result.duplicates.map((d) => d.existingLead.id))];
     const duplicates = result.duplicates.map((d) => ({ index: d.index, input: d.input, existingLead: leadView(d.existingLead) }));
     const common = {
@@ -107,7 +108,9 @@ export const leadRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
     }
     reply.code(result.saved.length ? 201 : 200);
     return {
-      message: result.errors.length ? 'Leads saved; some rows were skipped, see "errors"' : 'Leads saved successfully',
+      message: result.saved.length === 0
+        ? 'No new lead saved: every row was a duplicate or had a problem; see "duplicates" and "errors"'
+        : result.errors.length ? 'Leads saved; some rows were skipped, see "errors"' : 'Leads saved successfully',
       duplicateOnly: false,
       savedCount: result.saved.length,
       errorCount: result.errors.length,
@@ -179,6 +182,7 @@ export const leadRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
       const body = req.body as LeadInput & { listId?: string; defaultCountryCode?: string };
       const country = countryOrThrow(body.defaultCountryCode);
       return db.transaction().execute(async (trx) => {
+        await lockWorkspaceLeads(trx, ws, deps.store.profile);
         const lead = await getLead(trx, ws, id);
         if (!lead) throw notFound('Lead');
         const { values, problems } = normalizeLeadAddresses(body, country);
@@ -200,11 +204,12 @@ export const leadRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
         const other = [...clash.values()].find((l) => l.id !== id);
         if (other) throw conflict(`Another lead (${other.id}) already has this ${other.phone === values.phone ? 'phone' : 'email'}`, 'DUPLICATE_LEAD');
         await trx.updateTable('leads').set(set).where('id', '=', id).where('workspace_id', '=', ws).execute();
-        const hasAddress = (await getLead(trx, ws, id))!;
-        if (![hasAddress.phone, hasAddress.email, hasAddress.alt_phone1, hasAddress.alt_email1].some(Boolean)) {
+        const updated = (await getLead(trx, ws, id))!;
+        // Any of the eight addresses keeps the lead reachable; throwing here rolls the update back.
+        if (leadAddresses(updated, 'imessage').length === 0) {
           throw badRequest('A lead needs at least one phone number or email address', 'VALIDATION_ERROR', { field: 'phone' });
         }
-        return { lead: leadView(hasAddress) };
+        return { lead: leadView(updated) };
       });
     },
   );
