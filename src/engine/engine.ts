@@ -227,13 +227,16 @@ export function buildEngine(deps: EngineDeps): Engine {
     }
     if (!to) return fail(m, `The recipient has no address for a ${m.message_type} message`);
 
+    // Placeholders are filled now, at send time, and the message keeps the text actually sent.
+    const leadVars = lead ? (leadView(lead) as unknown as Record<string, unknown>) : {};
+    const body = renderTemplate(m.body, { lead: leadVars, custom: lead ? JSON.parse(lead.custom_fields) : {}, extra: { line_name: `${line.first_name} ${line.last_name}`.trim() } });
     // Record the attempt before calling the provider: after a crash, a message found in
     // `sending` with an attempt on record may have reached the provider and is never re-sent blindly.
     const now = clock.now();
     const started = await db.transaction().execute(async (trx) => {
       const r = await trx
         .updateTable('messages')
-        .set({ status: 'sending', send_started_at: now, attempt_count: m.attempt_count + 1, recipient_address: to!, updated_at: now })
+        .set({ status: 'sending', send_started_at: now, attempt_count: m.attempt_count + 1, recipient_address: to!, body, updated_at: now })
         .where('id', '=', m.id)
         .where('claimed_by', '=', workerId)
         .where('status', 'in', ['pending', 'sending'])
@@ -243,8 +246,6 @@ export function buildEngine(deps: EngineDeps): Engine {
       return true;
     });
     if (!started) return;
-    const leadVars = lead ? (leadView(lead) as unknown as Record<string, unknown>) : {};
-    const body = renderTemplate(m.body, { lead: leadVars, custom: lead ? JSON.parse(lead.custom_fields) : {}, extra: { line_name: `${line.first_name} ${line.last_name}`.trim() } });
     const subject = m.message_type === 'email' ? m.subject : null;
     let result;
     try {

@@ -96,3 +96,21 @@ export async function listMessages(db: Db, workspaceId: string, f: MessageFilter
   if (more) rows.pop();
   return { rows, nextCursor: more ? rows[rows.length - 1].id : null };
 }
+
+/**
+ * Makes held messages of a workspace due now, so the engine re-checks them after something that
+ * may free them changed (billing back to active, a line added or its limits raised).
+ */
+export async function releaseHolds(db: Db, workspaceId: string, reasons: string[], now: number): Promise<number> {
+  const r = await db
+    .updateTable('messages')
+    .set({ next_attempt_at: now })
+    .where('workspace_id', '=', workspaceId)
+    .where('status', 'in', ['queued', 'scheduled'])
+    .where('hold_reason', 'in', reasons)
+    .where('next_attempt_at', '>', now)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows);
+}
+
+export const LINE_HOLDS = ['no_usable_line', 'line_daily_new_limit', 'line_daily_total_limit', 'line_hourly_new_limit', 'line_send_interval'];

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { AppDeps } from '../types.js';
 import { Obj, IdParams } from '../schemas.js';
 import { notFound } from '../../domain/errors.js';
+import { releaseHolds } from '../../store/messages.js';
 import {
   BILLING_STATUSES, createWorkspace, generateApiKey, insertApiKey, listWorkspaces, setBillingStatus, workspaceView, getWorkspace,
 } from '../../store/workspaces.js';
@@ -34,6 +35,8 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
       const { id } = req.params as { id: string };
       const { status } = req.body as { status: (typeof BILLING_STATUSES)[number] };
       if (!(await setBillingStatus(db, id, status, deps.clock.now()))) throw notFound('Workspace');
+      // Messages held while read-only go out as soon as billing is active again.
+      if (status === 'active') await releaseHolds(db, id, ['workspace_read_only'], deps.clock.now());
       deps.wakeEngine?.();
       return { workspace: workspaceView((await getWorkspace(db, id))!) };
     },

@@ -9,6 +9,7 @@ import { normalizeEmail, normalizePhone } from '../../domain/addresses.js';
 import { CHANNELS, DEFAULT_CHANNELS, DEFAULT_LIMITS, PROVIDERS, validateProviderSettings, type Provider } from '../../domain/lines.js';
 import { getLine, lineUsage, lineView, listLines } from '../../store/lines.js';
 import type { LineRow } from '../../store/schema.js';
+import { LINE_HOLDS, releaseHolds } from '../../store/messages.js';
 
 const Limit = Type.Integer({ minimum: 0, maximum: 1_000_000 });
 const lineFields = {
@@ -121,6 +122,7 @@ export const lineRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
     };
     applyBody(req.body as LineBody, row, true);
     await db.insertInto('lines').values(row).execute();
+    await releaseHolds(db, row.workspace_id, LINE_HOLDS, deps.clock.now());
     reply.code(201);
     return { line: (await views([row]))[0] };
   });
@@ -138,6 +140,8 @@ export const lineRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
     row.updated_at = deps.clock.now();
     const { id, workspace_id, created_at, ...set } = row;
     await db.updateTable('lines').set(set).where('id', '=', id).where('workspace_id', '=', workspace_id).execute();
+    // A line activated or given more room may free messages held for want of one.
+    await releaseHolds(db, workspace_id, LINE_HOLDS, deps.clock.now());
     return { line: (await views([row]))[0] };
   });
 
