@@ -54,11 +54,19 @@ export const listRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
     async (req) => {
       const { id } = req.params as { id: string };
       const body = req.body as { name?: string; description?: string | null };
+      const list = await getList(db, req.auth.workspaceId, id);
+      if (!list) throw notFound('List');
       const set: Record<string, unknown> = { updated_at: deps.clock.now() };
-      if (body.name !== undefined) set.name = body.name.trim();
+      if (body.name !== undefined) {
+        if (!body.name.trim()) throw badRequest('"name" cannot be blank', 'VALIDATION_ERROR', { field: 'name' });
+        // Integrations find the list by its documented name; only its description may change.
+        if (list.is_quick_sends && body.name.trim() !== list.name) {
+          throw conflict('The "Quick Sends" list cannot be renamed: messages to new recipients create their leads there', 'LIST_PROTECTED');
+        }
+        set.name = body.name.trim();
+      }
       if (body.description !== undefined) set.description = body.description;
-      const r = await db.updateTable('lists').set(set).where('workspace_id', '=', req.auth.workspaceId).where('id', '=', id).executeTakeFirst();
-      if (!Number(r.numUpdatedRows)) throw notFound('List');
+      await db.updateTable('lists').set(set).where('workspace_id', '=', req.auth.workspaceId).where('id', '=', id).execute();
       return { list: await view(req.auth.workspaceId, id) };
     },
   );
