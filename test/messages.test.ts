@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestTuco, type TestTuco } from './helpers.js';
+
+let t: TestTuco;
+beforeAll(async () => {
+  t = await startTestTuco();
+});
+afterAll(async () => t?.close());
+
+async function withLine() {
+  const ws = await t.newWorkspace();
+  const line = await ws.api('POST', '/api/lines', { firstName: 'Sim', lastName: 'One', provider: 'simulator' });
+  return { ...ws, lineId: line.body.line._id as string };
+}
+
+describe('POST /api/messages errors, as documented', () => {
+  it('rejects an empty message without attachments', async () => {
+    const { api } = await withLine();
+    const r = await api('POST', '/api/messages', { message: '  ', recipientPhone: '+12125550123' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('Message and attachmentUrls cannot both be empty');
+  });
+
+  it('rejects a bad messageType with the documented text', async () => {
+    const { api } = await withLine();
+    const r = await api('POST', '/api/messages', { message: 'x', recipientPhone: '+12125550123', messageType: 'fax' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toBe('Invalid messageType. Must be email, sms, or imessage');
+  });
+
+  it('says there are no active lines when none can send', async () => {
+    const { api } = await t.newWorkspace();
+    const r = await api('POST', '/api/messages', { message: 'x', recipientPhone: '+12125550123' });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('NO_ACTIVE_LINES');
+    expect(r.body.error).toMatch(/^No active lines in workspace/);
+    expect((await api('GET', '/api/messages')).body.messages).toEqual([]);
+  });
+
+  it('needs a recipient', async () => {
+    const { api } = await withLine();
+    const r = await api('POST', '/api/messages', { message: 'x' });
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatch(/^Either recipientEmail or recipientPhone is required/);
+  });
+
+  it('answers FALLBACK_NOT_CONFIGURED when no line can send the fallback SMS', async () => {
+    const { api } = await t.newWorkspace();
+    await api('POST', '/api/lines', { firstName: 'Mail', lastName: 'Box', provider: 'smtp', providerSettings: { host: 'smtp.example.com', port: 587, from: 'a@example.com' } });
+    const r = await api('POST', '/api/messages', { message: 'x', recipientEmail: 'a@b.co', messageType: 'email', sendFallbackSmsOnFailed: true });
+    expect(r.status).toBe(400);
+    expect(r.body.code).toBe('FALLBACK_NOT_CONFIGURED');
+  });
+
+  it('answers 401 without a key, 402 when read-only, 429 over the rate limit', async () => {
+    const { api, workspaceId } = await withLine();
+    const anon = await fetch(`${t.baseUrl}/api/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(anon.status).toBe(401);
+    await t.admin('PUT', `/admin/workspaces/${workspaceId}/billing`, { status: 'canceled' });
+    const ro = await api('POST', '/api/messages', { message: 'x', recipientPhone: '+12125550123' });
+    expect(ro.status).toBe(402);
+    expect(ro.body).toEqual({ error: 'READ_ONLY', code: 'READ_ONLY', reason: 'canceled' });
+    const limited = await startTestTuco({ env: { TUCO_RATE_LIMIT_PER_MINUTE: '1' } });
+    try {
+      const ws = await limited.newWorkspace();
+      await ws.api('POST', '/api/lines', { firstName: 'S', lastName: 'S', provider: 'simulator' });
+      const r = await ws.api('POST', '/api/messages', { message: 'x', recipientPhone: '+12125550123' });
+      expect(r.status).toBe(429);
+      expect(r.body.error).toBe('Rate limit exceeded');
+    } finally {
+      await limited.close();
+    }
+  });
+
+  it('names the problem with bad phones, dates, windows, unknown fields and foreign ids', async () => {
+    const { api } = await withLine();
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ recipientPhone: 'call me' }, /recipientPhone "call me" is not a phone number/],
+      [{ recipientPhone: '+12125550123', scheduledDate: 'tomorrow' }, /scheduledDate "tomorrow"/],
+      [{ recipientPhone: '+12125550123', sendWindowStart: '09:00', sendWindowEnd: '17:00' }, /timezone is required/],
+      [{ recipientPhone: '+12125550123', timezone: 'Europe/Nowhere', sendWindowStart: '09:00', sendWindowEnd: '17:00' }, /not an IANA time zone/],
+      [{ recipientPhone: '+12125550123', allowedDaysOfWeek: [8], timezone: 'UTC' }, /0 \(Sunday\) to 6/],
+      [{ recipientPhone: '+12125550123', urgent: true }, /Unknown field "urgent"/],
+      [{ recipientPhone: '+12125550123', messageType: 'email' }, /email message needs an email address/],
+      [{ recipientEmail: 'a@b.co', messageType: 'sms' }, /sms message needs a phone number/],
+    ];
+    for (const [body, re] of cases) {
+      const r = await api('POST', '/api/messages', { message: 'x', ...body });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error).toMatch(re);
+    }
+    const other = await withLine();
+    const foreignLine = await api('POST', '/api/messages', { message: 'x', recipientPhone: '+12125550123', fromLineId: other.lineId });
+    expect(foreignLine.status).toBe(404);
+    const foreignLead = await api('POST', '/api/messages', { message: 'x', leadId: '0123456789abcdef01234567' });
+    expect(foreignLead.status).toBe(404);
+    expect((await api('GET', '/api/messages')).body.messages).toEqual([]);
+  });
+});
+
+describe('POST /api/messages success shapes', () => {
+  it('creates a lead in Quick Sends (201), then reuses it (200, duplicateOnly)', async () => {
+    const { api } = await withLine();
+    const first = await api('POST', '/api/messages', { message: 'Hi', recipientPhone: '(212) 555-0123', recipientName: 'Ana María López', altEmail1: 'ana@example.com' });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ success: true, status: 'queued', duplicateOnly: false, existingLeadIds: [] });
+    expect(first.body.message).toMatchObject({ recipientPhone: '+12125550123', messageType: 'imessage', status: 'queued', recipientName: 'Ana María López' });
+    const lead = (await api('GET', `/api/leads?id=${first.body.leadId}`)).body.lead;
+    expect(lead).toMatchObject({ firstName: 'Ana', lastName: 'María López', phone: '+12125550123', altEmail1: 'ana@example.com', source: 'api' });
+    const lists = (await api('GET', '/api/lists')).body.lists;
+    expect(lists.find((l: any) => l._id === lead.listId).name).toBe('Quick Sends');
+    const again = await api('POST', '/api/messages', { message: 'Again', recipientPhone: '+1 212 555 0123' });
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ duplicateOnly: true, existingLeadIds: [first.body.leadId], leadId: first.body.leadId, duplicateMessage: 'Lead was duplicate; message sent using existing lead.' });
+  });
+
+  it('honours Idempotency-Key: the same key returns the first response and creates nothing', async () => {
+    const { api } = await withLine();
+    const h = { 'idempotency-key': 'order-42' };
+    const a = await api('POST', '/api/messages', { message: 'Once', recipientPhone: '+12125550123' }, h);
+    const b = await api('POST', '/api/messages', { message: 'Once', recipientPhone: '+12125550123' }, h);
+    expect(b.status).toBe(a.status);
+    expect(b.body).toEqual(a.body);
+    expect((await api('GET', '/api/messages')).body.messages).toHaveLength(1);
+    const c = await api('POST', '/api/messages', { message: 'Once', recipientPhone: '+12125550123' }, { 'idempotency-key': 'order-43' });
+    expect(c.body.message._id).not.toBe(a.body.message._id);
+  });
+
+  it('defaults an email subject to the workspace name', async () => {
+    const { api } = await withLine();
+    const r = await api('POST', '/api/messages', { message: 'Hello', recipientEmail: 'Ana@Example.com', messageType: 'email' });
+    expect(r.status).toBe(201);
+    expect(r.body.message).toMatchObject({ subject: 'Test workspace', recipientEmail: 'ana@example.com' });
+  });
+});
+
+describe('reading and cancelling messages', () => {
+  it('lists newest first with filters and cursor paging', async () => {
+    const { api, lineId } = await withLine();
+    for (let i = 0; i < 5; i++) await api('POST', '/api/messages', { message: `m${i}`, recipientPhone: `+121255501${i + 5}1`, batchId: i % 2 ? 'odd' : 'even' });
+    const page1 = await api('GET', '/api/messages?limit=2');
+    expect(page1.body.messages.map((m: any) => m.message)).toEqual(['m4', 'm3']);
+    const page2 = await api('GET', `/api/messages?limit=2&cursor=${page1.body.nextCursor}`);
+    expect(page2.body.messages.map((m: any) => m.message)).toEqual(['m2', 'm1']);
+    const page3 = await api('GET', `/api/messages?limit=2&cursor=${page2.body.nextCursor}`);
+    expect(page3.body.messages.map((m: any) => m.message)).toEqual(['m0']);
+    expect(page3.body.nextCursor).toBeNull();
+    expect((await api('GET', '/api/messages?batchId=odd')).body.messages.map((m: any) => m.message)).toEqual(['m3', 'm1']);
+    expect((await api('GET', '/api/messages?status=sent')).body.messages).toEqual([]);
+    expect((await api('GET', '/api/messages?status=nope')).status).toBe(400);
+    await t.engine.runOnce();
+    expect((await api('GET', `/api/messages?status=sent&lineId=${lineId}`)).body.messages).toHaveLength(5);
+    const other = await t.newWorkspace();
+    expect((await other.api('GET', '/api/messages')).body.messages).toEqual([]);
+    expect((await other.api('GET', `/api/messages/${page1.body.messages[0]._id}`)).status).toBe(404);
+  });
+
+  it('cancels a waiting message; a sent one cannot be cancelled', async () => {
+    const { api } = await withLine();
+    const later = await api('POST', '/api/messages', { message: 'later', recipientPhone: '+12125550123', scheduledDate: '2030-01-01T00:00:00Z' });
+    const cancel = await api('POST', `/api/messages/${later.body.message._id}/cancel`);
+    expect(cancel.status).toBe(200);
+    expect(cancel.body.message.status).toBe('cancelled');
+    expect(cancel.body.message.holdReason).toBeNull();
+    const now = await api('POST', '/api/messages', { message: 'now', recipientPhone: '+12125550124' });
+    await t.engine.runOnce();
+    const late = await api('POST', `/api/messages/${now.body.message._id}/cancel`);
+    expect(late.status).toBe(409);
+    expect(late.body.error).toMatch(/already sent/);
+  });
+});
