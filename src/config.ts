@@ -17,6 +17,11 @@ export interface Config {
   readonly enginePollMs: number;
   readonly engineBatchSize: number;
   readonly leaseMs: number;
+  /** How long a webhook endpoint has to answer (deliveries and health checks). */
+  readonly webhookTimeoutMs: number;
+  /** Requests in flight at once to one webhook endpoint, per worker process. */
+  readonly webhookConcurrency: number;
+  readonly webhookPollMs: number;
 }
 
 export class ConfigError extends Error {
@@ -80,6 +85,9 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     enginePollMs: int('TUCO_ENGINE_POLL_MS', 200, 10, 60_000),
     engineBatchSize: int('TUCO_ENGINE_BATCH_SIZE', 100, 1, 10_000),
     leaseMs: int('TUCO_LEASE_MS', 60_000, 1000, 3_600_000),
+    webhookTimeoutMs: int('TUCO_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    webhookConcurrency: int('TUCO_WEBHOOK_CONCURRENCY', 4, 1, 100),
+    webhookPollMs: int('TUCO_WEBHOOK_POLL_MS', 200, 10, 60_000),
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);
