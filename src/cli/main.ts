@@ -19,12 +19,12 @@ function loadConfig(): Config {
   }
 }
 
-/** Runs fn against a migrated store, then closes it. */
-async function withStore<T>(fn: (store: ReturnType<typeof openStore>) => Promise<T>): Promise<T> {
+/** Runs fn against the store (migrated first unless told not to), then closes it. */
+async function withStore<T>(fn: (store: ReturnType<typeof openStore>) => Promise<T>, opts: { migrate: boolean } = { migrate: true }): Promise<T> {
   const config = loadConfig();
   const store = openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   try {
-    await migrateToLatest(store.db);
+    if (opts.migrate) await migrateToLatest(store.db);
     return await fn(store);
   } finally {
     await store.close();
@@ -65,7 +65,7 @@ program
   .command('migrate')
   .description('apply pending database migrations')
   .action(async () => {
-    const applied = await withStore((s) => migrateToLatest(s.db));
+    const applied = await withStore((s) => migrateToLatest(s.db), { migrate: false });
     process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'The database is up to date.\n');
   });
 

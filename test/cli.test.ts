@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { emptyStore, http, serve, tuco, type EmptyStore } from './spawn.js';
+
+let store: EmptyStore;
+beforeAll(async () => {
+  store = await emptyStore();
+});
+afterAll(async () => store?.drop());
+
+const KEY = /^(tuco_sk_[\w-]+)$/m;
+const ID = /\b([0-9a-f]{24})\b/;
+
+describe('tuco CLI', () => {
+  it('migrates an empty store, and then says it is up to date', async () => {
+    const first = await tuco(['migrate'], store.env);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^Applied: 001_foundation, 002_webhooks/);
+    const again = await tuco(['migrate'], store.env);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toBe('The database is up to date.\n');
+  });
+
+  it('explains that keys need a workspace when there is none yet', async () => {
+    const res = await tuco(['keys', 'create'], store.env);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/No workspace yet/);
+    expect(res.stderr).toContain('tuco workspace create');
+    expect((await tuco(['workspace', 'list'], store.env)).stdout).toBe('');
+  });
+
+  it('creates and lists workspaces, manages keys, and a created key works over HTTP until revoked', async () => {
+    const made = await tuco(['workspace', 'create', 'Acme Outreach'], store.env);
+    expect(made.code).toBe(0);
+    const acmeId = ID.exec(made.stdout)![1];
+    const acmeKey = KEY.exec(made.stdout)![1];
+    expect(made.stdout).toContain('Acme Outreach');
+    expect(made.stdout).toMatch(/shown once/);
+    const beta = await tuco(['workspace', 'create', 'Beta'], store.env);
+    const betaId = ID.exec(beta.stdout)![1];
+
+    const listed = await tuco(['workspace', 'list'], store.env);
+    expect(listed.code).toBe(0);
+    const rows = listed.stdout.trim().split('\n');
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatch(new RegExp(`^${acmeId}\\s+active\\s+Acme Outreach$`));
+    expect(rows[1]).toMatch(new RegExp(`^${betaId}\\s+active\\s+Beta$`));
+
+    // Without --workspace, keys act on the first workspace.
+    const crm = await tuco(['keys', 'create', '--name', 'CRM sync'], store.env);
+    expect(crm.code).toBe(0);
+    expect(crm.stdout).toContain(acmeId);
+    const crmKey = KEY.exec(crm.stdout)![1];
+    const crmId = ID.exec(crm.stdout)![1];
+    const betaKeyRun = await tuco(['keys', 'create', '--workspace', betaId, '--name', 'Beta key'], store.env);
+    const betaKey = KEY.exec(betaKeyRun.stdout)![1];
+
+    const keys = await tuco(['keys', 'list', '--workspace', acmeId], store.env);
+    expect(keys.code).toBe(0);
+    expect(keys.stdout).toMatch(new RegExp(`^${crmId}\\s+tuco_sk_\\S{4}…\\s+active\\s+CRM sync$`, 'm'));
+    expect(keys.stdout.trim().split('\n')).toHaveLength(2);
+    for (const plain of [acmeKey, crmKey, betaKey]) expect(keys.stdout).not.toContain(plain);
+
+    const server = await serve(store.env);
+    try {
+      expect(server.firstKey).toBeNull();
+      const lines = await http(`${server.url}/api/lines/by-user`, crmKey);
+      expect(lines).toEqual({ status: 200, body: { lines: [] } });
+      const list = await http(`${server.url}/api/lists`, crmKey, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'From the CLI key' }),
+      });
+      expect(list.status).toBe(201);
+      expect(list.body.list.workspaceId).toBe(acmeId);
+      // The Beta key sees Beta only.
+      expect((await http(`${server.url}/api/lists/${list.body.list._id}`, betaKey)).status).toBe(404);
+
+      const revoked = await tuco(['keys', 'revoke', crmId], store.env);
+      expect(revoked.code).toBe(0);
+      expect(revoked.stdout).toBe(`Revoked ${crmId}\n`);
+      // The running server refuses the key at once; the workspace's other key still works.
+      expect((await http(`${server.url}/api/lists`, crmKey)).status).toBe(401);
+      expect((await http(`${server.url}/api/lists`, acmeKey)).status).toBe(200);
+    } finally {
+      expect(await server.stop()).toBe(0);
+    }
+
+    const after = await tuco(['keys', 'list'], store.env);
+    expect(after.stdout).toMatch(new RegExp(`^${crmId}\\s+\\S+\\s+revoked\\s+CRM sync$`, 'm'));
+    const twice = await tuco(['keys', 'revoke', crmId], store.env);
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain(`No active key ${crmId}`);
+    // A key of another workspace cannot be revoked through this one.
+    const betaKeyId = ID.exec(betaKeyRun.stdout)![1];
+    expect((await tuco(['keys', 'revoke', betaKeyId, '--workspace', acmeId], store.env)).code).toBe(1);
+    const unknownWs = await tuco(['keys', 'list', '--workspace', '0123456789abcdef01234567'], store.env);
+    expect(unknownWs.code).toBe(1);
+    expect(unknownWs.stderr).toContain('tuco workspace list');
+  });
+
+  it('refuses to run with bad settings, listing each one', async () => {
+    const res = await tuco(['migrate'], { ...store.env, DATABASE_URL: 'mysql://localhost/tuco', TUCO_ADMIN_TOKEN: 'short' });
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain('DATABASE_URL');
+    expect(res.stderr).toContain('TUCO_ADMIN_TOKEN');
+  });
+
+  it('prints help for unknown commands', async () => {
+    const res = await tuco(['frobnicate'], store.env);
+    expect(res.code).not.toBe(0);
+    expect(res.stderr).toMatch(/unknown command/i);
+    const help = await tuco(['--help'], store.env);
+    for (const cmd of ['serve', 'migrate', 'keys', 'workspace']) expect(help.stdout).toContain(cmd);
+  });
+});
