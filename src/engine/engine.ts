@@ -44,7 +44,6 @@ export interface Engine {
 const RETRY_DELAYS_MS = [30_000, 120_000, 600_000];
 /** How often a message held for want of a usable line looks again (line changes also wake it). */
 const NO_LINE_RECHECK_MS = 60_000;
-const PARALLEL_SENDS = 8;
 
 export function buildEngine(deps: EngineDeps): Engine {
   const { store, clock, logger, config, channels } = deps;
@@ -120,17 +119,30 @@ export function buildEngine(deps: EngineDeps): Engine {
     return db.selectFrom('leads').selectAll().where('id', '=', m.lead_id).executeTakeFirst();
   }
 
+  /** What one tick reads once and shares across its messages: billing state and lines per workspace. */
+  interface Tick {
+    billing: Map<string, Promise<string | undefined>>;
+    lines: Map<string, Promise<LineRow[]>>;
+    /** Reservations in flight per line, so parallel sends spread over lines instead of queueing on one lock. */
+    inFlight: Map<string, number>;
+  }
+  const newTick = (): Tick => ({ billing: new Map(), lines: new Map(), inFlight: new Map() });
+  const memo = <T>(map: Map<string, Promise<T>>, key: string, load: () => Promise<T>): Promise<T> => {
+    let p = map.get(key);
+    if (!p) map.set(key, (p = load()));
+    return p;
+  };
+  const workspaceLines = (tick: Tick, workspaceId: string) =>
+    memo(tick.lines, workspaceId, () => db.selectFrom('lines').selectAll().where('workspace_id', '=', workspaceId).where('deleted_at', 'is', null).execute());
+
   /** The lines to try, best first: the requested one, else the sticky one, else the workspace's usable lines by capacity. */
-  async function candidateLines(m: MessageRow, now: number): Promise<LineRow[]> {
+  async function candidateLines(tick: Tick, m: MessageRow, now: number): Promise<LineRow[]> {
     const channel = m.message_type as Channel;
-    const usable = (l: LineRow) => l.deleted_at === null && l.is_active === 1 && (JSON.parse(l.channels) as string[]).includes(channel);
-    if (m.requested_line_id) {
-      const line = await db.selectFrom('lines').selectAll().where('id', '=', m.requested_line_id).executeTakeFirst();
-      return line && usable(line) ? [line] : [];
-    }
-    const lines = (await db.selectFrom('lines').selectAll().where('workspace_id', '=', m.workspace_id).where('deleted_at', 'is', null).execute()).filter(
-      (l) => usable(l) && l.health_status !== 'unhealthy',
-    );
+    const usable = (l: LineRow) => l.is_active === 1 && (JSON.parse(l.channels) as string[]).includes(channel);
+    const all = await workspaceLines(tick, m.workspace_id);
+    if (m.requested_line_id) return all.filter((l) => l.id === m.requested_line_id && usable(l));
+    const lines = all.filter((l) => usable(l) && l.health_status !== 'unhealthy');
+    if (!lines.length) return [];
     if (m.lead_id) {
       // Sticky: the line this recipient already talks to keeps the conversation.
       const conv = await db
@@ -145,16 +157,20 @@ export function buildEngine(deps: EngineDeps): Engine {
         if (sticky) return [sticky];
       }
     }
+    if (lines.length === 1) return lines;
     const caps = await readCapacities(db, lines, m.lead_id ?? '', now);
+    for (const c of caps) c.dailyTotal += tick.inFlight.get(c.lineId) ?? 0;
     return rankLines(caps).map((c) => lines.find((l) => l.id === c.lineId)!);
   }
 
-  /** Rules before a line is chosen: billing, timing, recipient, line capacity. */
-  async function admit(m: MessageRow): Promise<MessageRow | null> {
+  /** Rules before a line is chosen: billing, timing, recipient, line capacity. Returns the reserved message and its lead. */
+  async function admit(tick: Tick, m: MessageRow): Promise<{ m: MessageRow; lead: LeadRow | undefined; line: LineRow } | null> {
     const now = clock.now();
-    const ws = await db.selectFrom('workspaces').select('billing_status').where('id', '=', m.workspace_id).executeTakeFirst();
-    if (!ws) return null;
-    if (ws.billing_status !== 'active') {
+    const billing = await memo(tick.billing, m.workspace_id, async () =>
+      (await db.selectFrom('workspaces').select('billing_status').where('id', '=', m.workspace_id).executeTakeFirst())?.billing_status,
+    );
+    if (!billing) return null;
+    if (billing !== 'active') {
       await hold(m, 'workspace_read_only', now + 5 * 60_000);
       return null;
     }
@@ -167,7 +183,7 @@ export function buildEngine(deps: EngineDeps): Engine {
     const lead = await loadLead(m);
     const addresses = destinations(m, lead);
     if (!addresses.length) {
-      await fail(m, `The recipient has no ${m.message_type === 'email' ? 'email address' : 'phone number'} for a${m.message_type === 'email' ? 'n' : 'n'} ${m.message_type} message`);
+      await fail(m, `The recipient has no ${m.message_type === 'email' ? 'email address' : 'phone number'} for an ${m.message_type} message`);
       return null;
     }
     const dnc = await findDnc(db, m.workspace_id, addresses);
@@ -175,18 +191,22 @@ export function buildEngine(deps: EngineDeps): Engine {
       await fail(m, 'The recipient is on the Do Not Contact list; nothing is sent to a DNC address');
       return null;
     }
-    const lines = await candidateLines(m, now);
+    const lines = await candidateLines(tick, m, now);
     if (!lines.length) {
       await hold(m, 'no_usable_line', now + NO_LINE_RECHECK_MS);
       return null;
     }
     let soonest: LineUnavailable | null = null;
     for (const line of lines) {
+      tick.inFlight.set(line.id, (tick.inFlight.get(line.id) ?? 0) + 1);
       try {
-        return await db.transaction().execute((trx) => reserveLine(trx, store.profile, m, line.id, { now, workerId }));
+        const reserved = await db.transaction().execute((trx) => reserveLine(trx, store.profile, m, line.id, { now, workerId }));
+        return { m: reserved, lead, line };
       } catch (err) {
         if (!(err instanceof LineUnavailable)) throw err;
         if (!soonest || err.eligibleAt < soonest.eligibleAt) soonest = err;
+      } finally {
+        tick.inFlight.set(line.id, tick.inFlight.get(line.id)! - 1);
       }
     }
     await hold(m, soonest!.reason, soonest!.eligibleAt);
@@ -194,13 +214,13 @@ export function buildEngine(deps: EngineDeps): Engine {
   }
 
   /** From `pending` (line reserved) through the provider to `sent`, `failed` or `fallback`. */
-  async function deliver(m: MessageRow): Promise<void> {
-    const line = await db.selectFrom('lines').selectAll().where('id', '=', m.line_id!).executeTakeFirst();
+  async function deliver(m: MessageRow, known?: { lead: LeadRow | undefined; line: LineRow }): Promise<void> {
+    const line = known?.line ?? (await db.selectFrom('lines').selectAll().where('id', '=', m.line_id!).executeTakeFirst());
     if (!line) return fail(m, 'The line reserved for this message no longer exists');
     const adapter = channels[line.provider as keyof Channels];
     if (!adapter) return fail(m, `Provider ${line.provider} is not available in this build; the message was not sent`);
     const settings = JSON.parse(line.provider_settings) as Record<string, unknown>;
-    const lead = await loadLead(m);
+    const lead = known ? known.lead : await loadLead(m);
     const addresses = destinations(m, lead);
     let to: string | undefined = addresses[0];
     if (m.message_type === 'imessage' && adapter.checkAvailability) {
@@ -276,14 +296,15 @@ export function buildEngine(deps: EngineDeps): Engine {
     return fail(m, result.error);
   }
 
-  async function processMessage(m: MessageRow): Promise<void> {
+  async function processMessage(tick: Tick, m: MessageRow): Promise<void> {
     try {
       if (m.status === 'sending' && m.send_started_at !== null) {
         // A worker stopped after recording the attempt and before recording the outcome.
         return await fail(m, 'Send outcome unknown: the worker stopped while this message was being handed to the provider; it was not re-sent to avoid a duplicate');
       }
-      const ready = m.status === 'pending' || m.status === 'sending' ? m : await admit(m);
-      if (ready) await deliver(ready);
+      if (m.status === 'pending' || m.status === 'sending') return await deliver(m);
+      const admitted = await admit(tick, m);
+      if (admitted) await deliver(admitted.m, admitted);
     } catch (err) {
       log.error({ err, messageId: m.id }, 'message processing failed; will retry after the lease');
     }
@@ -328,8 +349,10 @@ export function buildEngine(deps: EngineDeps): Engine {
       }
     }
     const claimed = await claimDueMessages(db, store.profile, { now, limit: config.engineBatchSize, workerId, leaseMs: config.leaseMs });
-    for (let i = 0; i < claimed.length; i += PARALLEL_SENDS) {
-      await Promise.all(claimed.slice(i, i + PARALLEL_SENDS).map(processMessage));
+    const tick = newTick();
+    const parallel = store.profile.backend === 'postgres' ? 16 : 8;
+    for (let i = 0; i < claimed.length; i += parallel) {
+      await Promise.all(claimed.slice(i, i + parallel).map((m) => processMessage(tick, m)));
     }
     return jobs.length + claimed.length;
   }
