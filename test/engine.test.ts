@@ -293,3 +293,27 @@ describe('never twice, never lost', () => {
     expect(JSON.parse(events[0].payload)).toMatchObject({ _id: r.body.message._id, status: 'sent' });
   });
 });
+
+describe('fallback to another channel', () => {
+  it('sends the same content by SMS when iMessage is not available and fallbackChannel is sms', async () => {
+    t.clock.set('2026-03-02T15:00:00Z');
+    const { api } = await setup();
+    const r = await send(api, { recipientPhone: '+12125550150', recipientName: 'Bo', fallbackChannel: 'sms' });
+    await drain();
+    const original = await get(api, r.body.message._id);
+    expect(original.status).toBe('fallback');
+    const all = (await api('GET', `/api/messages?leadId=${r.body.leadId}`)).body.messages;
+    const follow = all.find((m: any) => m.fallbackOf === original._id);
+    expect(follow).toMatchObject({ messageType: 'sms', status: 'sent', message: 'Hi Bo', recipientPhone: '+12125550150' });
+  });
+
+  it('sends an SMS when a message fails and sendFallbackSmsOnFailed is set', async () => {
+    t.clock.set('2026-03-02T15:00:00Z');
+    const { api } = await setup();
+    const r = await send(api, { recipientPhone: '+12125550166', sendFallbackSmsOnFailed: true });
+    await drain();
+    expect((await get(api, r.body.message._id)).status).toBe('failed');
+    const follow = (await api('GET', `/api/messages?leadId=${r.body.leadId}`)).body.messages.find((m: any) => m.fallbackOf === r.body.message._id);
+    expect(follow).toMatchObject({ messageType: 'sms', status: 'sent' });
+  });
+});

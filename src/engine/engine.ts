@@ -4,7 +4,8 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/db.js';
 import type { Clock } from '../domain/time.js';
 import type { Channels, FollowUp } from '../channels/types.js';
-import type { JobRow, LeadRow, LineRow, MessageRow } from '../store/schema.js';
+import type { Transaction } from 'kysely';
+import type { Database, JobRow, LeadRow, LineRow, MessageRow } from '../store/schema.js';
 import { newId } from '../domain/ids.js';
 import { nextEligibleInstant } from '../domain/sendWindow.js';
 import { rankLines } from '../domain/limits.js';
@@ -59,6 +60,7 @@ export function buildEngine(deps: EngineDeps): Engine {
     event: WebhookEvent | null,
     note: string | null,
     followUps: FollowUp[] = [],
+    allowFallback = true,
   ): Promise<void> {
     const now = clock.now();
     await db.transaction().execute(async (trx) => {
@@ -72,6 +74,15 @@ export function buildEngine(deps: EngineDeps): Engine {
       if (!updated) return;
       await recordHistory(trx, m, status, now, note);
       if (event) await emitEvent(trx, { workspaceId: m.workspace_id, event, data: messageView(updated), now });
+      // A fallback of a fallback is never made, so one message starts at most one more.
+      const next = !allowFallback || updated.fallback_of
+        ? null
+        : status === 'fallback'
+          ? updated.fallback_channel
+          : status === 'failed' && updated.send_fallback_sms_on_failed === 1 && updated.message_type !== 'sms'
+            ? 'sms'
+            : null;
+      if (next) await queueFallback(trx, updated, next, now);
       for (const f of followUps) {
         await trx
           .insertInto('jobs')
@@ -82,8 +93,21 @@ export function buildEngine(deps: EngineDeps): Engine {
     if (event) deps.onEvents?.();
   }
 
-  const fail = (m: MessageRow, error: string, extra: Partial<MessageRow> = {}) =>
-    finish(m, 'failed', { error_message: error, ...extra }, 'message.failed', error);
+  /** The same content as a new message on another channel, linked by fallbackOf, in the caller's transaction. */
+  async function queueFallback(trx: Transaction<Database>, m: MessageRow, channel: string, now: number): Promise<void> {
+    const row: MessageRow = {
+      ...m,
+      id: newId(now), message_type: channel, status: 'queued', requested_line_id: null, line_id: null, from_line_phone: null, from_line_email: null,
+      recipient_address: null, hold_reason: null, eligible_at: now, next_attempt_at: now, claimed_by: null, attempt_count: 0, send_started_at: null,
+      sent_at: null, delivered_at: null, read_at: null, finished_at: null, external_message_id: null, error_message: null, checked_addresses: null,
+      send_fallback_sms_on_failed: 0, fallback_channel: null, fallback_of: m.id, created_at: now, updated_at: now,
+    };
+    await trx.insertInto('messages').values(row).execute();
+    await recordHistory(trx, row, 'queued', now, `fallback of ${m.id} (${m.status} on ${m.message_type})`);
+  }
+
+  const fail = (m: MessageRow, error: string, extra: Partial<MessageRow> = {}, allowFallback = true) =>
+    finish(m, 'failed', { error_message: error, ...extra }, 'message.failed', error, [], allowFallback);
 
   /** Puts a message back to wait, saying why and until when. */
   async function hold(m: MessageRow, reason: HoldReason, until: number): Promise<void> {
@@ -188,7 +212,7 @@ export function buildEngine(deps: EngineDeps): Engine {
     }
     const dnc = await findDnc(db, m.workspace_id, addresses);
     if (dnc) {
-      await fail(m, 'The recipient is on the Do Not Contact list; nothing is sent to a DNC address');
+      await fail(m, 'The recipient is on the Do Not Contact list; nothing is sent to a DNC address', {}, false);
       return null;
     }
     const lines = await candidateLines(tick, m, now);
