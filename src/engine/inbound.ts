@@ -1,34 +1,56 @@
 import type { Transaction } from 'kysely';
 import type { Database, LeadRow, LineRow, MessageRow } from '../store/schema.js';
+import type { Db } from '../store/db.js';
 import { newId } from '../domain/ids.js';
 import { iso } from '../domain/time.js';
 import { normalizeEmail, normalizePhone } from '../domain/addresses.js';
 import { findLeadsByAddress } from '../store/leads.js';
-import { recordHistory, messageView } from '../store/messages.js';
+import { recordHistory } from '../store/messages.js';
 import { addDnc, isOptOut } from '../store/dnc.js';
 import { emitEvent } from '../store/outbox.js';
 
-/** The reply item: one entry of GET /api/replies, as `message.reply` carries it. */
-export function replyItem(reply: MessageRow, lead: LeadRow | undefined, parents: MessageRow[]) {
+/**
+ * The reply item: one entry of GET /api/replies (the latest reply of a recipient, their recent
+ * replies and the outbound messages before them), as `message.reply` carries it in `data`.
+ */
+export function replyItem(reply: MessageRow, lead: LeadRow | undefined, recent: MessageRow[], parents: MessageRow[]) {
   return {
+    leadId: lead?.id ?? null,
     messageId: reply.id,
-    leadId: lead?.id,
-    lineId: reply.line_id,
-    campaignId: parents[0]?.campaign_id ?? null,
+    message: reply.body,
+    respondedAtUtc: iso(reply.created_at),
     recipientPhone: reply.recipient_phone,
     recipientEmail: reply.recipient_email,
-    message: reply.body,
+    name: lead ? [lead.first_name, lead.last_name].filter(Boolean).join(' ') || null : reply.recipient_name,
+    recentReplies: recent.slice(0, 10).map((r) => ({ messageId: r.id, message: r.body, receivedAtUtc: iso(r.created_at) })),
+    parentMessages: parents.slice(0, 10).map((p) => ({ messageId: p.id, message: p.body, sentAtUtc: iso(p.sent_at), batchId: p.batch_id, stepIndex: p.step_index })),
+    // Flat fields of the hosted product's reply payload, for integrations that read them.
     status: 'received',
-    receivedAt: iso(reply.created_at),
+    lineId: reply.line_id,
+    campaignId: reply.campaign_id,
     firstName: lead?.first_name ?? null,
     lastName: lead?.last_name ?? null,
     phone: lead?.phone ?? null,
     email: lead?.email ?? null,
     listId: lead?.list_id ?? null,
-    attachmentUrls: [] as string[],
+    attachmentUrls: JSON.parse(reply.attachment_urls) as string[],
     attachmentNames: [] as string[],
-    parentMessages: parents.map((p) => messageView(p)),
   };
+}
+
+/** Outbound messages to a lead that reached the provider, newest first. */
+export async function parentMessages(db: Db, workspaceId: string, leadId: string, before: number, limit = 10): Promise<MessageRow[]> {
+  return db
+    .selectFrom('messages')
+    .selectAll()
+    .where('workspace_id', '=', workspaceId)
+    .where('lead_id', '=', leadId)
+    .where('direction', '=', 'outbound')
+    .where('sent_at', 'is not', null)
+    .where('created_at', '<=', before)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
 }
 
 /**
@@ -46,18 +68,7 @@ export async function recordInbound(
   const address = phone ?? email ?? args.from.trim();
   const leads = await findLeadsByAddress(trx, line.workspace_id, phone ? [phone] : [], email ? [email] : []);
   const lead = leads.get(address);
-  const parents = lead
-    ? await trx
-        .selectFrom('messages')
-        .selectAll()
-        .where('workspace_id', '=', line.workspace_id)
-        .where('lead_id', '=', lead.id)
-        .where('direction', '=', 'outbound')
-        .where('status', 'in', ['sent', 'delivered'])
-        .orderBy('id', 'desc')
-        .limit(5)
-        .execute()
-    : [];
+  const parents = lead ? await parentMessages(trx, line.workspace_id, lead.id, now) : [];
   const row: MessageRow = {
     id: newId(now), workspace_id: line.workspace_id, direction: 'inbound', lead_id: lead?.id ?? null,
     campaign_id: parents[0]?.campaign_id ?? null, step_index: null, batch_id: null,
@@ -72,6 +83,9 @@ export async function recordInbound(
   await trx.insertInto('messages').values(row).execute();
   await recordHistory(trx, row, 'received', now);
   if (isOptOut(args.text)) await addDnc(trx, line.workspace_id, address, 'opt_out_reply', now);
-  await emitEvent(trx, { workspaceId: line.workspace_id, event: 'message.reply', data: replyItem(row, lead, parents), now });
+  const recent = lead
+    ? await trx.selectFrom('messages').selectAll().where('workspace_id', '=', line.workspace_id).where('lead_id', '=', lead.id).where('direction', '=', 'inbound').orderBy('id', 'desc').limit(10).execute()
+    : [row];
+  await emitEvent(trx, { workspaceId: line.workspace_id, event: 'message.reply', data: replyItem(row, lead, recent, parents), now });
   return row;
 }

@@ -14,6 +14,7 @@ import { leadRoutes } from './routes/leads.js';
 import { lineRoutes } from './routes/lines.js';
 import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { replyRoutes } from './routes/replies.js';
 
 export type App = FastifyInstance;
 export const ONE_MB = 1024 * 1024;
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(lineRoutes(deps));
       await api.register(messageRoutes(deps));
       await api.register(webhookRoutes(deps));
+      await api.register(replyRoutes(deps));
     },
     { prefix: '/api' },
   );
