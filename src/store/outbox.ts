@@ -11,9 +11,11 @@ export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
  */
 export async function emitEvent(trx: Db, e: { workspaceId: string; event: WebhookEvent; data: unknown; now: number }): Promise<string> {
   const id = newId(e.now);
+  const d = e.data as { _id?: unknown; messageId?: unknown } | null;
+  const messageId = typeof d?._id === 'string' ? d._id : typeof d?.messageId === 'string' ? d.messageId : null;
   await trx
     .insertInto('outbox_events')
-    .values({ id, workspace_id: e.workspaceId, event: e.event, payload: JSON.stringify(e.data), created_at: e.now, dispatched_at: null })
+    .values({ id, workspace_id: e.workspaceId, event: e.event, message_id: messageId, payload: JSON.stringify(e.data), created_at: e.now, dispatched_at: null })
     .execute();
   return id;
 }

@@ -180,6 +180,8 @@ export interface OutboxEventRow {
   id: string;
   workspace_id: string;
   event: string;
+  /** The message the event is about (the reply itself for message.reply), for a lead's timeline. */
+  message_id: string | null;
   payload: string;
   created_at: number;
   dispatched_at: number | null;

@@ -10,7 +10,8 @@ import { nextEligibleInstant, validateTimingRules } from '../../domain/sendWindo
 import { FINAL_STATUSES, MESSAGE_STATUSES } from '../../domain/messageStatus.js';
 import { CHANNELS } from '../../domain/lines.js';
 import type { LeadRow, MessageRow } from '../../store/schema.js';
-import { findLeadsByAddress, getLead, leadRowFromInput } from '../../store/leads.js';
+import { findLeadsByAddress, getLead, leadRowFromInput, leadView } from '../../store/leads.js';
+import { iso } from '../../domain/time.js';
 import { quickSendsList } from '../../store/lists.js';
 import { getLine } from '../../store/lines.js';
 import { getMessage, listMessages, messageHistory, messageView, recordHistory } from '../../store/messages.js';
@@ -262,6 +263,42 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
     const m = await getMessage(db, req.auth.workspaceId, (req.params as { id: string }).id);
     if (!m) throw notFound('Message');
     return { message: { ...messageView(m), history: await messageHistory(db, m.id) } };
+  });
+
+  app.get('/leads/:id/timeline', { schema: { tags: ['leads'], params: IdParams } }, async (req) => {
+    const ws = req.auth.workspaceId;
+    const lead = await getLead(db, ws, (req.params as { id: string }).id);
+    if (!lead) throw notFound('Lead');
+    const messages = await db.selectFrom('messages').selectAll().where('workspace_id', '=', ws).where('lead_id', '=', lead.id).orderBy('created_at').orderBy('id').limit(1000).execute();
+    const ids = messages.map((m) => m.id);
+    const history = ids.length ? await db.selectFrom('message_events').selectAll().where('message_id', 'in', ids).orderBy('at').orderBy('id').execute() : [];
+    const deliveries = ids.length
+      ? await db
+          .selectFrom('webhook_deliveries')
+          .innerJoin('outbox_events', 'outbox_events.id', 'webhook_deliveries.event_id')
+          .innerJoin('webhook_endpoints', 'webhook_endpoints.id', 'webhook_deliveries.endpoint_id')
+          .select([
+            'outbox_events.message_id', 'webhook_deliveries.id', 'webhook_deliveries.endpoint_id', 'webhook_endpoints.url', 'webhook_deliveries.event',
+            'webhook_deliveries.status', 'webhook_deliveries.attempt_count', 'webhook_deliveries.last_status_code', 'webhook_deliveries.last_error',
+            'webhook_deliveries.delivered_at', 'webhook_deliveries.created_at',
+          ])
+          .where('outbox_events.message_id', 'in', ids)
+          .orderBy('webhook_deliveries.created_at')
+          .execute()
+      : [];
+    return {
+      lead: leadView(lead),
+      messages: messages.map((m) => ({
+        ...messageView(m),
+        history: history.filter((h) => h.message_id === m.id).map((h) => ({ status: h.status, at: iso(h.at), note: h.note })),
+        webhookDeliveries: deliveries
+          .filter((d) => d.message_id === m.id)
+          .map((d) => ({
+            deliveryId: d.id, webhookId: d.endpoint_id, url: d.url, event: d.event, status: d.status, attempts: d.attempt_count,
+            lastStatusCode: d.last_status_code, lastError: d.last_error, deliveredAt: iso(d.delivered_at), createdAt: iso(d.created_at),
+          })),
+      })),
+    };
   });
 
   app.post('/messages/:id/cancel', { schema: { tags: ['messages'], params: IdParams } }, async (req) => {

@@ -207,11 +207,13 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'varchar(24)', (c) => c.primaryKey())
     .addColumn('workspace_id', 'varchar(24)', (c) => c.notNull())
     .addColumn('event', 'text', (c) => c.notNull())
+    .addColumn('message_id', 'varchar(24)')
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('dispatched_at', 'bigint')
     .execute();
   await db.schema.createIndex('outbox_undispatched').on('outbox_events').columns(['dispatched_at', 'id']).execute();
+  await db.schema.createIndex('outbox_message').on('outbox_events').columns(['message_id']).execute();
   void sql;
 }
 
