@@ -7,6 +7,7 @@ import { systemClock, type Clock } from './domain/time.js';
 import { buildEngine, type Engine } from './engine/engine.js';
 import { buildChannels } from './channels/index.js';
 import { buildWebhookWorker } from './engine/webhookWorker.js';
+import { createMetrics } from './metrics.js';
 
 export type Role = 'all' | 'api' | 'worker';
 
@@ -28,15 +29,16 @@ export async function startTuco(config: Config, logger: Logger, role: Role = 'al
   const boot = await bootstrap(store, config, clock.now());
 
   const channels = buildChannels({ config, clock, logger });
+  const metrics = createMetrics({ defaults: true });
   const webhooks = role === 'api' ? null : buildWebhookWorker({ store, clock, logger, config });
-  const engine = role === 'api' ? null : buildEngine({ store, clock, logger, config, channels, onEvents: () => webhooks?.wake() });
+  const engine = role === 'api' ? null : buildEngine({ store, clock, logger, config, channels, metrics, onEvents: () => webhooks?.wake() });
   engine?.start();
   webhooks?.start();
 
   let url: string | null = null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
   if (role !== 'worker') {
-    app = await buildApp({ config, store, clock, logger, wakeEngine: engine ? () => engine.wake() : undefined });
+    app = await buildApp({ config, store, clock, logger, metrics, wakeEngine: engine ? () => engine.wake() : undefined });
     url = await app.listen({ port: config.port, host: config.host });
   }
   const where = url ?? '(worker only, no HTTP)';

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Store } from '../store/db.js';
 import type { Clock } from '../domain/time.js';
 import type { Channels, FollowUp } from '../channels/types.js';
+import type { Metrics } from '../metrics.js';
 import type { Transaction } from 'kysely';
 import type { Database, JobRow, LeadRow, LineRow, MessageRow } from '../store/schema.js';
 import { newId } from '../domain/ids.js';
@@ -30,6 +31,7 @@ export interface EngineDeps {
   workerId?: string;
   /** Called after events were written to the outbox, to nudge the webhook worker. */
   onEvents?: () => void;
+  metrics?: Metrics;
 }
 
 /** The sending loop. Tests call runOnce() with a manual clock instead of sleeping. */
@@ -72,6 +74,7 @@ export function buildEngine(deps: EngineDeps): Engine {
         .returningAll()
         .executeTakeFirst();
       if (!updated) return;
+      deps.metrics?.messageTransitions.inc({ status });
       await recordHistory(trx, m, status, now, note);
       if (event) await emitEvent(trx, { workspaceId: m.workspace_id, event, data: messageView(updated), now });
       // A fallback of a fallback is never made, so one message starts at most one more.
@@ -364,6 +367,7 @@ export function buildEngine(deps: EngineDeps): Engine {
 
   async function runOnce(): Promise<number> {
     const now = clock.now();
+    const endTimer = deps.metrics?.engineTicks.startTimer();
     const jobs = await dueJobs(db, now, config.engineBatchSize);
     for (const job of jobs) {
       try {
@@ -378,6 +382,7 @@ export function buildEngine(deps: EngineDeps): Engine {
     for (let i = 0; i < claimed.length; i += parallel) {
       await Promise.all(claimed.slice(i, i + parallel).map((m) => processMessage(tick, m)));
     }
+    if (jobs.length + claimed.length > 0) endTimer?.();
     return jobs.length + claimed.length;
   }
 

@@ -15,6 +15,7 @@ import { lineRoutes } from './routes/lines.js';
 import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { replyRoutes } from './routes/replies.js';
+import { createMetrics } from '../metrics.js';
 
 export type App = FastifyInstance;
 export const ONE_MB = 1024 * 1024;
@@ -31,6 +32,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     trustProxy: true,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const metrics = deps.metrics ?? createMetrics();
+  app.addHook('onResponse', async (req, reply) => {
+    metrics.httpRequests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSchemaErrorFormatter((errors, dataVar) => {
@@ -93,7 +99,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
 
-  await app.register(healthRoutes(deps));
+  await app.register(healthRoutes(deps, metrics));
   await app.register(
     async (admin) => {
       admin.addHook('onRequest', adminAuth(deps));

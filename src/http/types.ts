@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Store } from '../store/db.js';
 import type { Clock } from '../domain/time.js';
+import type { Metrics } from '../metrics.js';
 
 /** Everything the HTTP app needs, passed explicitly. */
 export interface AppDeps {
@@ -11,6 +12,8 @@ export interface AppDeps {
   logger: Logger;
   /** Nudges the engine when new work is stored, so pickup does not wait a full poll. */
   wakeEngine?: () => void;
+  /** Prometheus registry and instruments; one is made per app when not given. */
+  metrics?: Metrics;
 }
 
 /** Who is calling: resolved from the API key on every /api request. */
