@@ -15,6 +15,7 @@ import { lineRoutes } from './routes/lines.js';
 import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { replyRoutes } from './routes/replies.js';
+import { analyticsRoutes } from './routes/analytics.js';
 import { createMetrics } from '../metrics.js';
 
 export type App = FastifyInstance;
@@ -117,6 +118,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(messageRoutes(deps));
       await api.register(webhookRoutes(deps));
       await api.register(replyRoutes(deps));
+      await api.register(analyticsRoutes(deps));
     },
     { prefix: '/api' },
   );
