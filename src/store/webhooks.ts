@@ -256,6 +256,23 @@ export async function claimDueDeliveries(store: Store, endpointId: string, now: 
   return rows.sort((a, b) => Number(a.sequence) - Number(b.sequence));
 }
 
+/** Hands claimed deliveries back (due now) if the claim is still the one this worker made. */
+export async function releaseClaims(store: Store, claims: { id: string; claimedAt: number }[], now: number): Promise<void> {
+  const byClaim = new Map<number, string[]>();
+  for (const c of claims) byClaim.set(c.claimedAt, [...(byClaim.get(c.claimedAt) ?? []), c.id]);
+  for (const [claimedAt, ids] of byClaim) {
+    for (const part of chunk(ids, store.profile.maxParams - 2)) {
+      await store.db
+        .updateTable('webhook_deliveries')
+        .set({ claimed_at: null, next_attempt_at: now })
+        .where('id', 'in', part)
+        .where('claimed_at', '=', claimedAt)
+        .where('status', '=', 'pending')
+        .execute();
+    }
+  }
+}
+
 export async function outboxEventsByIds(db: Db, ids: string[]): Promise<Map<string, OutboxEventRow>> {
   if (!ids.length) return new Map();
   const rows = await db.selectFrom('outbox_events').selectAll().where('id', 'in', ids).execute();
@@ -282,78 +299,93 @@ export interface AttemptOutcome {
  */
 export type AfterFailure = { kind: 'retry'; at: number } | { kind: 'hold'; disableReason: string } | { kind: 'dead' };
 
+export interface AttemptRecord {
+  delivery: Pick<WebhookDeliveryRow, 'id' | 'endpoint_id' | 'workspace_id'>;
+  outcome: AttemptOutcome;
+  after: AfterFailure | null;
+}
+
+const ATTEMPT_COLUMNS = 10;
+
 /**
- * Logs one attempt and moves the delivery and its endpoint's health fields on, in one short
- * transaction (the HTTP request is already over). Returns false when the delivery no longer
- * exists (its endpoint was deleted meanwhile).
+ * Logs finished attempts and moves each delivery and its endpoint's health fields on, in one
+ * short transaction for the whole batch (the HTTP requests are already over). Several workers
+ * record at once on PostgreSQL, so locks are always taken endpoint row first, then its
+ * deliveries, in endpoint id order (as fan-out, pause and re-enable do), which rules out deadlocks.
+ * For each record: `recorded` is false when the delivery no longer exists (its endpoint was
+ * deleted meanwhile); `disabled` is true when this attempt disabled the endpoint.
  */
-export async function recordAttempt(
-  store: Store,
-  d: Pick<WebhookDeliveryRow, 'id' | 'endpoint_id' | 'workspace_id'>,
-  outcome: AttemptOutcome,
-  after: AfterFailure | null,
-): Promise<{ recorded: boolean; disabled: boolean }> {
-  const now = outcome.finishedAt;
-  return store.db.transaction().execute(async (trx) => {
-    const set: Record<string, unknown> = {
-      attempt_count: sql`attempt_count + 1`,
-      claimed_at: null,
-      last_attempt_at: outcome.startedAt,
-      last_status_code: outcome.statusCode,
-      last_error: outcome.error,
-      updated_at: now,
-    };
-    if (outcome.ok) Object.assign(set, { status: 'succeeded', next_attempt_at: null, delivered_at: now });
-    else {
-      set.ladder_failures = sql`ladder_failures + 1`;
-      if (after?.kind === 'retry') Object.assign(set, { status: 'pending', next_attempt_at: after.at });
-      else if (after?.kind === 'hold') Object.assign(set, { status: 'pending', next_attempt_at: null });
-      else Object.assign(set, { status: 'failed', next_attempt_at: null });
-    }
-    const updated = await trx.updateTable('webhook_deliveries').set(set).where('id', '=', d.id).returning('attempt_count').executeTakeFirst();
-    if (!updated) return { recorded: false, disabled: false };
+export async function recordAttempts(store: Store, records: AttemptRecord[]): Promise<{ recorded: boolean; disabled: boolean }[]> {
+  const order = records.map((r, i) => ({ r, i })).sort((a, b) => (a.r.delivery.endpoint_id < b.r.delivery.endpoint_id ? -1 : a.r.delivery.endpoint_id > b.r.delivery.endpoint_id ? 1 : a.i - b.i));
+  const results = records.map(() => ({ recorded: false, disabled: false }));
+  await store.db.transaction().execute(async (trx) => {
+    const attempts: WebhookAttemptRow[] = [];
+    for (const { r, i } of order) {
+      const { delivery: d, outcome, after } = r;
+      const now = outcome.finishedAt;
+      const ep = outcome.ok
+        ? await trx
+            .updateTable('webhook_endpoints')
+            .set({ last_triggered_at: outcome.startedAt, last_success_at: now, failure_count: 0, failing_since: null })
+            .where('id', '=', d.endpoint_id)
+            .returning(['failing_since', 'is_active'])
+            .executeTakeFirst()
+        : await trx
+            .updateTable('webhook_endpoints')
+            .set({
+              last_triggered_at: outcome.startedAt,
+              last_failure_at: now,
+              failure_count: sql`failure_count + 1`,
+              failing_since: sql`coalesce(failing_since, ${outcome.startedAt})`,
+            })
+            .where('id', '=', d.endpoint_id)
+            .returning(['failing_since', 'is_active'])
+            .executeTakeFirst();
+      if (!ep) continue;
 
-    const row: WebhookAttemptRow = {
-      id: newId(outcome.startedAt),
-      delivery_id: d.id,
-      endpoint_id: d.endpoint_id,
-      workspace_id: d.workspace_id,
-      attempt: Number(updated.attempt_count),
-      started_at: outcome.startedAt,
-      latency_ms: Math.round(outcome.latencyMs),
-      status_code: outcome.statusCode,
-      response_body: outcome.responseBody,
-      error: outcome.error,
-    };
-    await trx.insertInto('webhook_attempts').values(row).execute();
+      const set: Record<string, unknown> = {
+        attempt_count: sql`attempt_count + 1`,
+        claimed_at: null,
+        last_attempt_at: outcome.startedAt,
+        last_status_code: outcome.statusCode,
+        last_error: outcome.error,
+        updated_at: now,
+      };
+      if (outcome.ok) Object.assign(set, { status: 'succeeded', next_attempt_at: null, delivered_at: now });
+      else {
+        set.ladder_failures = sql`ladder_failures + 1`;
+        if (after?.kind === 'retry') Object.assign(set, { status: 'pending', next_attempt_at: after.at });
+        else if (after?.kind === 'hold') Object.assign(set, { status: 'pending', next_attempt_at: null });
+        else Object.assign(set, { status: 'failed', next_attempt_at: null });
+      }
+      const updated = await trx.updateTable('webhook_deliveries').set(set).where('id', '=', d.id).returning('attempt_count').executeTakeFirst();
+      if (!updated) continue;
+      results[i].recorded = true;
+      attempts.push({
+        id: newId(outcome.startedAt),
+        delivery_id: d.id,
+        endpoint_id: d.endpoint_id,
+        workspace_id: d.workspace_id,
+        attempt: Number(updated.attempt_count),
+        started_at: outcome.startedAt,
+        latency_ms: Math.round(outcome.latencyMs),
+        status_code: outcome.statusCode,
+        response_body: outcome.responseBody,
+        error: outcome.error,
+      });
 
-    if (outcome.ok) {
-      await trx
-        .updateTable('webhook_endpoints')
-        .set({ last_triggered_at: outcome.startedAt, last_success_at: now, failure_count: 0, failing_since: null })
-        .where('id', '=', d.endpoint_id)
-        .execute();
-      return { recorded: true, disabled: false };
+      if (outcome.ok) continue;
+      if (after?.kind === 'hold') results[i].disabled = await disableEndpoint(trx, d.endpoint_id, after.disableReason, now);
+      else if (ep.is_active === 1 && ep.failing_since !== null && Number(ep.failing_since) <= now - DISABLE_AFTER_FAILING_MS) {
+        const reason = `Every delivery failed for 3 days (since ${iso(Number(ep.failing_since))}); fix the endpoint, then re-enable it and replay`;
+        results[i].disabled = await disableEndpoint(trx, d.endpoint_id, reason, now);
+      }
     }
-    const ep = await trx
-      .updateTable('webhook_endpoints')
-      .set({
-        last_triggered_at: outcome.startedAt,
-        last_failure_at: now,
-        failure_count: sql`failure_count + 1`,
-        failing_since: sql`coalesce(failing_since, ${outcome.startedAt})`,
-      })
-      .where('id', '=', d.endpoint_id)
-      .returning(['failing_since', 'is_active'])
-      .executeTakeFirst();
-    let disabled = false;
-    if (after?.kind === 'hold') disabled = await disableEndpoint(trx, d.endpoint_id, after.disableReason, now);
-    else if (ep?.is_active === 1 && ep.failing_since !== null && Number(ep.failing_since) <= now - DISABLE_AFTER_FAILING_MS) {
-      const reason = `Every delivery failed for 3 days (since ${iso(Number(ep.failing_since))}); fix the endpoint, then re-enable it and replay`;
-      disabled = await disableEndpoint(trx, d.endpoint_id, reason, now);
+    for (const part of chunk(attempts, Math.floor(store.profile.maxParams / ATTEMPT_COLUMNS))) {
+      await trx.insertInto('webhook_attempts').values(part).execute();
     }
-    return { recorded: true, disabled };
   });
+  return results;
 }
 
 // ---------------------------------------------------------------------------------------------
