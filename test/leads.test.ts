@@ -43,6 +43,7 @@ describe('POST /api/leads', () => {
     const res = await api('POST', '/api/leads', {
       listId: list._id,
       source: 'api',
+      ghlLocationId: 'loc-1',
       leads: [
         {
           firstName: 'Bo',
@@ -81,6 +82,8 @@ describe('POST /api/leads', () => {
       source: 'api',
     });
     expect(leads.find((l) => l.firstName === 'Di').source).toBe('hubspot');
+    expect(leads.map((l) => l.ghlLocationId)).toEqual(['loc-1', 'loc-1', 'loc-1']);
+    expect(res.body.ghlLocationId).toBe('loc-1');
   });
 
   it('accepts "body" as an alias of "leads"', async () => {

@@ -181,6 +181,9 @@ describe('lines', () => {
     const missing = await api('POST', '/api/lines', { lastName: 'U', provider: 'simulator' });
     expect(missing.status).toBe(400);
     expect(missing.body.error).toContain('firstName');
+    const blank = await api('POST', '/api/lines', { firstName: '   ', lastName: 'U', provider: 'simulator' });
+    expect(blank.status).toBe(400);
+    expect(blank.body.error).toContain('firstName');
     const provider = await api('POST', '/api/lines', { firstName: 'U', lastName: 'U', provider: 'carrier-pigeon' });
     expect(provider.status).toBe(400);
     expect(provider.body.error).toContain('provider');

@@ -56,7 +56,10 @@ export const lineRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
   /** Applies the body onto a row (new or stored), collecting every problem. */
   const applyBody = (body: LineBody, row: LineRow, isNew: boolean) => {
     const problems: string[] = [];
-    if (body.firstName !== undefined) row.first_name = body.firstName.trim();
+    if (body.firstName !== undefined) {
+      row.first_name = body.firstName.trim();
+      if (!row.first_name) problems.push('firstName cannot be blank: it is the name recipients see');
+    }
     if (body.lastName !== undefined) row.last_name = body.lastName.trim();
     if (body.phone !== undefined) {
       const p = body.phone ? normalizePhone(body.phone) : null;
