@@ -29,7 +29,9 @@ run_suite() { # $1 = backend
     const fs = require("fs");
     try {
       const r = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
-      console.log(`${r.numPassedTests} ${r.numFailedTests + (r.numFailedTestSuites || 0)}`);
+      // A file that failed to load has no failed test of its own: count it once.
+      const broken = (r.testResults || []).filter((f) => f.status === "failed" && !(f.assertionResults || []).some((a) => a.status === "failed")).length;
+      console.log(`${r.numPassedTests} ${r.numFailedTests + broken}`);
     } catch { console.log("0 1"); }
   ' "$out" > "$work/$1.count"
 }
