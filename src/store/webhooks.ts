@@ -316,69 +316,73 @@ const ATTEMPT_COLUMNS = 10;
  * deleted meanwhile); `disabled` is true when this attempt disabled the endpoint.
  */
 export async function recordAttempts(store: Store, records: AttemptRecord[]): Promise<{ recorded: boolean; disabled: boolean }[]> {
-  const order = records.map((r, i) => ({ r, i })).sort((a, b) => (a.r.delivery.endpoint_id < b.r.delivery.endpoint_id ? -1 : a.r.delivery.endpoint_id > b.r.delivery.endpoint_id ? 1 : a.i - b.i));
   const results = records.map(() => ({ recorded: false, disabled: false }));
+  const byEndpoint = new Map<string, { r: AttemptRecord; i: number }[]>();
+  records.forEach((r, i) => byEndpoint.set(r.delivery.endpoint_id, [...(byEndpoint.get(r.delivery.endpoint_id) ?? []), { r, i }]));
   await store.db.transaction().execute(async (trx) => {
     const attempts: WebhookAttemptRow[] = [];
-    for (const { r, i } of order) {
-      const { delivery: d, outcome, after } = r;
-      const now = outcome.finishedAt;
-      const ep = outcome.ok
-        ? await trx
-            .updateTable('webhook_endpoints')
-            .set({ last_triggered_at: outcome.startedAt, last_success_at: now, failure_count: 0, failing_since: null })
-            .where('id', '=', d.endpoint_id)
-            .returning(['failing_since', 'is_active'])
-            .executeTakeFirst()
-        : await trx
-            .updateTable('webhook_endpoints')
-            .set({
-              last_triggered_at: outcome.startedAt,
-              last_failure_at: now,
-              failure_count: sql`failure_count + 1`,
-              failing_since: sql`coalesce(failing_since, ${outcome.startedAt})`,
-            })
-            .where('id', '=', d.endpoint_id)
-            .returning(['failing_since', 'is_active'])
-            .executeTakeFirst();
-      if (!ep) continue;
-
-      const set: Record<string, unknown> = {
-        attempt_count: sql`attempt_count + 1`,
-        claimed_at: null,
-        last_attempt_at: outcome.startedAt,
-        last_status_code: outcome.statusCode,
-        last_error: outcome.error,
-        updated_at: now,
-      };
-      if (outcome.ok) Object.assign(set, { status: 'succeeded', next_attempt_at: null, delivered_at: now });
-      else {
-        set.ladder_failures = sql`ladder_failures + 1`;
-        if (after?.kind === 'retry') Object.assign(set, { status: 'pending', next_attempt_at: after.at });
-        else if (after?.kind === 'hold') Object.assign(set, { status: 'pending', next_attempt_at: null });
-        else Object.assign(set, { status: 'failed', next_attempt_at: null });
+    for (const endpointId of [...byEndpoint.keys()].sort()) {
+      const group = byEndpoint.get(endpointId)!;
+      const outcomes = group.map((g) => g.r.outcome);
+      // One update of the health fields per endpoint and batch, as if the attempts had been applied one by one.
+      const lastOk = outcomes.map((o) => o.ok).lastIndexOf(true);
+      const trailingFailures = outcomes.slice(lastOk + 1);
+      const failures = outcomes.filter((o) => !o.ok);
+      const set: Record<string, unknown> = { last_triggered_at: Math.max(...outcomes.map((o) => o.startedAt)) };
+      if (lastOk >= 0) {
+        Object.assign(set, {
+          last_success_at: Math.max(...outcomes.filter((o) => o.ok).map((o) => o.finishedAt)),
+          failure_count: trailingFailures.length,
+          failing_since: trailingFailures.length ? trailingFailures[0].startedAt : null,
+        });
+      } else {
+        Object.assign(set, { failure_count: sql`failure_count + ${failures.length}`, failing_since: sql`coalesce(failing_since, ${failures[0].startedAt})` });
       }
-      const updated = await trx.updateTable('webhook_deliveries').set(set).where('id', '=', d.id).returning('attempt_count').executeTakeFirst();
-      if (!updated) continue;
-      results[i].recorded = true;
-      attempts.push({
-        id: newId(outcome.startedAt),
-        delivery_id: d.id,
-        endpoint_id: d.endpoint_id,
-        workspace_id: d.workspace_id,
-        attempt: Number(updated.attempt_count),
-        started_at: outcome.startedAt,
-        latency_ms: Math.round(outcome.latencyMs),
-        status_code: outcome.statusCode,
-        response_body: outcome.responseBody,
-        error: outcome.error,
-      });
+      if (failures.length) set.last_failure_at = Math.max(...failures.map((o) => o.finishedAt));
+      const ep = await trx.updateTable('webhook_endpoints').set(set).where('id', '=', endpointId).returning(['failing_since', 'is_active']).executeTakeFirst();
+      if (!ep) continue; // deleted meanwhile, with its deliveries
 
-      if (outcome.ok) continue;
-      if (after?.kind === 'hold') results[i].disabled = await disableEndpoint(trx, d.endpoint_id, after.disableReason, now);
-      else if (ep.is_active === 1 && ep.failing_since !== null && Number(ep.failing_since) <= now - DISABLE_AFTER_FAILING_MS) {
+      for (const { r, i } of group) {
+        const { delivery: d, outcome, after } = r;
+        const upd: Record<string, unknown> = {
+          attempt_count: sql`attempt_count + 1`,
+          claimed_at: null,
+          last_attempt_at: outcome.startedAt,
+          last_status_code: outcome.statusCode,
+          last_error: outcome.error,
+          updated_at: outcome.finishedAt,
+        };
+        if (outcome.ok) Object.assign(upd, { status: 'succeeded', next_attempt_at: null, delivered_at: outcome.finishedAt });
+        else {
+          upd.ladder_failures = sql`ladder_failures + 1`;
+          if (after?.kind === 'retry') Object.assign(upd, { status: 'pending', next_attempt_at: after.at });
+          else if (after?.kind === 'hold') Object.assign(upd, { status: 'pending', next_attempt_at: null });
+          else Object.assign(upd, { status: 'failed', next_attempt_at: null });
+        }
+        const updated = await trx.updateTable('webhook_deliveries').set(upd).where('id', '=', d.id).returning('attempt_count').executeTakeFirst();
+        if (!updated) continue;
+        results[i].recorded = true;
+        attempts.push({
+          id: newId(outcome.startedAt),
+          delivery_id: d.id,
+          endpoint_id: d.endpoint_id,
+          workspace_id: d.workspace_id,
+          attempt: Number(updated.attempt_count),
+          started_at: outcome.startedAt,
+          latency_ms: Math.round(outcome.latencyMs),
+          status_code: outcome.statusCode,
+          response_body: outcome.responseBody,
+          error: outcome.error,
+        });
+      }
+
+      const now = Math.max(...outcomes.map((o) => o.finishedAt));
+      const gone = group.find((g) => g.r.after?.kind === 'hold');
+      if (gone && gone.r.after?.kind === 'hold') {
+        results[gone.i].disabled = await disableEndpoint(trx, endpointId, gone.r.after.disableReason, now);
+      } else if (trailingFailures.length && ep.is_active === 1 && ep.failing_since !== null && Number(ep.failing_since) <= now - DISABLE_AFTER_FAILING_MS) {
         const reason = `Every delivery failed for 3 days (since ${iso(Number(ep.failing_since))}); fix the endpoint, then re-enable it and replay`;
-        results[i].disabled = await disableEndpoint(trx, d.endpoint_id, reason, now);
+        results[group[group.length - 1].i].disabled = await disableEndpoint(trx, endpointId, reason, now);
       }
     }
     for (const part of chunk(attempts, Math.floor(store.profile.maxParams / ATTEMPT_COLUMNS))) {
