@@ -169,3 +169,26 @@ describe('reading and cancelling messages', () => {
     expect(late.body.error).toMatch(/already sent/);
   });
 });
+
+describe('addressing', () => {
+  it('sends to an existing lead by leadId, trying its addresses in channel order, and shows where it went', async () => {
+    const { api } = await withLine();
+    const lead = await api('POST', '/api/leads', { leads: [{ firstName: 'Kai', phone: '+12125550160', altPhone1: '+12125550161', email: 'kai@example.com' }] });
+    const leadId = lead.body.leadIds[0];
+    const r = await api('POST', '/api/messages', { message: 'Hi {firstName}', leadId });
+    expect(r.status).toBe(200);
+    expect(r.body.message).toMatchObject({ recipientPhone: '+12125550160', recipientEmail: 'kai@example.com', leadId });
+    for (let i = 0; i < 5; i++) if ((await t.engine.runOnce()) === 0) break;
+    const m = (await api('GET', `/api/messages/${r.body.message._id}`)).body.message;
+    expect(m).toMatchObject({ status: 'sent', recipientAddress: '+12125550161', message: 'Hi Kai' });
+  });
+
+  it('creates one lead when two sends to the same new recipient arrive at once', async () => {
+    const { api } = await withLine();
+    const results = await Promise.all(Array.from({ length: 6 }, () => api('POST', '/api/messages', { message: 'x', recipientPhone: '+12125550171' })));
+    expect(new Set(results.map((r) => r.body.leadId)).size).toBe(1);
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    const leads = await api('GET', '/api/leads?search=2125550171');
+    expect(leads.body.pagination.totalCount).toBe(1);
+  });
+});

@@ -137,7 +137,9 @@ export function buildEngine(deps: EngineDeps): Engine {
     const channel = m.message_type as Channel;
     const explicit = channel === 'sms' ? [m.recipient_phone] : channel === 'email' ? [m.recipient_email] : [m.recipient_phone, m.recipient_email];
     const list = explicit.filter((a): a is string => !!a);
-    if (lead && settingsOf(m).useLeadAddresses !== false) list.push(...leadAddresses(lead, channel));
+    const mode = settingsOf(m).addressing ?? 'recipient_then_lead';
+    if (mode === 'lead' && lead) return leadAddresses(lead, channel);
+    if (mode === 'recipient_then_lead' && lead) list.push(...leadAddresses(lead, channel));
     return [...new Set(list)];
   }
 
@@ -210,7 +212,7 @@ export function buildEngine(deps: EngineDeps): Engine {
     const lead = await loadLead(m);
     const addresses = destinations(m, lead);
     if (!addresses.length) {
-      await fail(m, `The recipient has no ${m.message_type === 'email' ? 'email address' : 'phone number'} for an ${m.message_type} message`);
+      await fail(m, m.lead_id && !lead ? 'The lead was deleted before this message was sent' : `The recipient has no ${m.message_type === 'email' ? 'email address' : 'phone number'} for an ${m.message_type} message`);
       return null;
     }
     const dnc = await findDnc(db, m.workspace_id, addresses);

@@ -6,7 +6,9 @@ import { FINAL_STATUSES } from '../domain/messageStatus.js';
 
 /** The message document, as the API and webhooks show it. */
 export function messageView(m: MessageRow) {
-  const settings = JSON.parse(m.settings) as Record<string, unknown>;
+  // Only the timing settings are the caller's; the rest is the engine's bookkeeping.
+  const { timezone, sendWindowStart, sendWindowEnd, allowedDaysOfWeek } = JSON.parse(m.settings) as Record<string, unknown>;
+  const settings = Object.fromEntries(Object.entries({ timezone, sendWindowStart, sendWindowEnd, allowedDaysOfWeek }).filter(([, v]) => v !== undefined));
   const waiting = !FINAL_STATUSES.has(m.status);
   return {
     _id: m.id,

@@ -10,7 +10,7 @@ import { nextEligibleInstant, validateTimingRules } from '../../domain/sendWindo
 import { FINAL_STATUSES, MESSAGE_STATUSES } from '../../domain/messageStatus.js';
 import { CHANNELS } from '../../domain/lines.js';
 import type { LeadRow, MessageRow } from '../../store/schema.js';
-import { findLeadsByAddress, getLead, leadRowFromInput, leadView } from '../../store/leads.js';
+import { findLeadsByAddress, getLead, leadRowFromInput, leadView, lockWorkspaceLeads } from '../../store/leads.js';
 import { iso } from '../../domain/time.js';
 import { quickSendsList } from '../../store/lists.js';
 import { getLine } from '../../store/lines.js';
@@ -128,8 +128,17 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
         if (!lead) throw new AppError(404, 'NOT_FOUND', `Lead ${body.leadId} not found in this workspace (leadId)`);
         duplicate = true;
       } else if (recipientPhone || recipientEmail) {
-        const found = await findLeadsByAddress(trx, ws, recipientPhone ? [recipientPhone] : [], recipientEmail ? [recipientEmail] : []);
-        lead = (recipientPhone && found.get(recipientPhone)) || (recipientEmail && found.get(recipientEmail)) || undefined;
+        const lookup = async () => {
+          const found = await findLeadsByAddress(trx, ws, recipientPhone ? [recipientPhone] : [], recipientEmail ? [recipientEmail] : []);
+          return (recipientPhone && found.get(recipientPhone)) || (recipientEmail && found.get(recipientEmail)) || undefined;
+        };
+        lead = await lookup();
+        if (!lead) {
+          // Two sends to one new recipient at once must not create two leads: take the
+          // workspace's lead lock (PostgreSQL) and look again before creating.
+          await lockWorkspaceLeads(trx, ws, deps.store.profile);
+          lead = await lookup();
+        }
         duplicate = !!lead;
         if (!lead) {
           const [firstName, ...rest] = (body.recipientName ?? '').trim().split(/\s+/);
@@ -160,7 +169,10 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
       if (timing.sendWindowEnd) settings.sendWindowEnd = timing.sendWindowEnd;
       if (timing.allowedDaysOfWeek) settings.allowedDaysOfWeek = timing.allowedDaysOfWeek;
       // With leadId and an explicit recipient, the recipient is the destination and the lead only links.
-      if (body.leadId && (recipientPhone || recipientEmail)) settings.useLeadAddresses = false;
+      // Which addresses the engine tries: with leadId alone, the lead's own in channel order; with
+      // leadId and a recipient, only the recipient (the lead just links); with a recipient alone,
+      // the recipient first, then the other addresses of the lead it resolved to.
+      settings.addressing = body.leadId ? (recipientPhone || recipientEmail ? 'recipient' : 'lead') : 'recipient_then_lead';
       if (body.attachmentNames) settings.attachmentNames = body.attachmentNames;
       const status = reason === 'scheduled_for_later' ? 'scheduled' : 'queued';
       const row: MessageRow = {
@@ -168,7 +180,8 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
         batch_id: body.batchId ?? null, message_type: messageType, body: text, subject: messageType === 'email' ? (body.subject ?? null) : (body.subject ?? null),
         attachment_urls: JSON.stringify(attachments), status, requested_line_id: body.fromLineId ?? null, line_id: null,
         from_line_phone: line?.phone ?? null, from_line_email: line?.email ?? null,
-        recipient_phone: recipientPhone ?? (body.leadId ? null : lead?.phone ?? null), recipient_email: recipientEmail ?? (body.leadId ? null : lead?.email ?? null),
+        recipient_phone: recipientPhone ?? (body.leadId && (recipientEmail || !lead) ? null : lead?.phone ?? null),
+        recipient_email: recipientEmail ?? (body.leadId && (recipientPhone || !lead) ? null : lead?.email ?? null),
         recipient_name: body.recipientName ?? (lead ? [lead.first_name, lead.last_name].filter(Boolean).join(' ') || null : null),
         recipient_address: null, scheduled_at: scheduledAt, settings: JSON.stringify(settings), hold_reason: reason, eligible_at: at,
         next_attempt_at: at, claimed_by: null, attempt_count: 0, send_started_at: null, sent_at: null, delivered_at: null, read_at: null,
