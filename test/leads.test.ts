@@ -196,11 +196,13 @@ describe('POST /api/leads', () => {
         { firstName: 'Bad email', email: 'not-an-email' },
         { firstName: 'Nothing to reach' },
         { firstName: 'Also ok', email: 'ok@example.com' },
+        { firstName: 'Nul\u0000byte', email: 'nul@example.com' },
+        { firstName: 'Nul in custom', email: 'nul2@example.com', customFields: { note: 'a\u0000b' } },
       ],
     });
     expect(res.status).toBe(201);
     expect(res.body.savedCount).toBe(2);
-    expect(res.body.errorCount).toBe(4);
+    expect(res.body.errorCount).toBe(6);
     expect(res.body.message).toMatch(/skipped/);
     const byIndex = Object.fromEntries(res.body.errors.map((e: any) => [e.index, e]));
     expect(byIndex[1]).toMatchObject({ field: 'phone' });
@@ -209,6 +211,10 @@ describe('POST /api/leads', () => {
     expect(byIndex[3]).toMatchObject({ field: 'email' });
     expect(byIndex[3].error).toContain('not-an-email');
     expect(byIndex[4].error).toMatch(/phone number or email/);
+    // PostgreSQL cannot store NUL characters: both stores refuse the row alike.
+    expect(byIndex[6]).toMatchObject({ field: 'firstName' });
+    expect(byIndex[6].error).toMatch(/NUL/);
+    expect(byIndex[7].field).toBe('customFields.note');
     expect((await allLeads(api)).map((l) => l.firstName).sort()).toEqual(['Also ok', 'Ok']);
   });
 
@@ -496,6 +502,9 @@ describe('PATCH /api/leads/{id}', () => {
   it('answers 400 for an unreadable phone or a lead left with no address, changing nothing', async () => {
     const { api } = await t.newWorkspace();
     const id = (await api('POST', '/api/leads', { leads: [{ firstName: 'Q', email: 'q@example.com' }] })).body.leadId;
+    const nul = await api('PATCH', `/api/leads/${id}`, { notes: 'a\u0000b' });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error).toMatch(/notes contains a NUL/);
     const bad = await api('PATCH', `/api/leads/${id}`, { phone: 'garbage' });
     expect(bad.status).toBe(400);
     expect(bad.body.error).toContain('phone');

@@ -181,6 +181,9 @@ describe('lines', () => {
     const missing = await api('POST', '/api/lines', { lastName: 'U', provider: 'simulator' });
     expect(missing.status).toBe(400);
     expect(missing.body.error).toContain('firstName');
+    const nul = await api('POST', '/api/lines', { firstName: 'U', lastName: 'U', provider: 'bluebubbles', providerSettings: { serverUrl: 'https://bb.example.com', password: 'p\u0000' } });
+    expect(nul.status).toBe(400);
+    expect(nul.body.error).toContain('providerSettings.password contains a NUL');
     const blank = await api('POST', '/api/lines', { firstName: '   ', lastName: 'U', provider: 'simulator' });
     expect(blank.status).toBe(400);
     expect(blank.body.error).toContain('firstName');

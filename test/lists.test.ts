@@ -41,7 +41,7 @@ describe('lists', () => {
 
   it('rejects a blank, missing or wrongly typed name, naming the field', async () => {
     const { api } = await t.newWorkspace();
-    for (const body of [{ name: '   ' }, {}, { name: '' }, { name: ['x'] }]) {
+    for (const body of [{ name: '   ' }, {}, { name: '' }, { name: ['x'] }, { name: 'nul\u0000' }]) {
       const res = await api('POST', '/api/lists', body);
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('VALIDATION_ERROR');

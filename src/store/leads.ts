@@ -5,6 +5,7 @@ import type { LeadRow } from './schema.js';
 import { newId } from '../domain/ids.js';
 import { iso } from '../domain/time.js';
 import { normalizeLeadAddresses, TEXT_FIELDS, type LeadInput, type RowProblem } from '../domain/leads.js';
+import { NUL_ERROR, fieldWithNul } from '../domain/text.js';
 import type { parseDefaultCountry } from '../domain/addresses.js';
 
 type Country = NonNullable<ReturnType<typeof parseDefaultCountry>>;
@@ -47,6 +48,8 @@ export function leadRowFromInput(
   input: LeadInput,
   ctx: { workspaceId: string; listId: string; source: string; country: Country; now: number },
 ): { row?: LeadRow; problems: RowProblem[] } {
+  const nul = fieldWithNul(input);
+  if (nul) return { problems: [{ field: nul, error: `${nul} ${NUL_ERROR}` }] };
   const { values, problems } = normalizeLeadAddresses(input, ctx.country);
   const row: LeadRow = {
     id: newId(ctx.now),
