@@ -2,7 +2,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type } from 'typebox';
 import type { AppDeps } from '../types.js';
 import { Obj, IdParams } from '../schemas.js';
-import { notFound } from '../../domain/errors.js';
+import { badRequest, notFound } from '../../domain/errors.js';
+import { refuseNul } from '../../domain/text.js';
 import { releaseHolds } from '../../store/messages.js';
 import {
   BILLING_STATUSES, createWorkspace, generateApiKey, insertApiKey, listWorkspaces, setBillingStatus, workspaceView, getWorkspace,
@@ -17,6 +18,8 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
 
   app.post('/workspaces', { schema: { tags: ['admin'], body: Obj({ name: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req, reply) => {
     const { name } = req.body as { name: string };
+    refuseNul(req.body);
+    if (!name.trim()) throw badRequest('"name" cannot be blank', 'VALIDATION_ERROR', { field: 'name' });
     const now = deps.clock.now();
     const apiKey = generateApiKey();
     const ws = await db.transaction().execute(async (trx) => {

@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import type { AppDeps } from '../types.js';
 import { Obj, IdParams } from '../schemas.js';
 import { notFound, badRequest } from '../../domain/errors.js';
+import { refuseNul } from '../../domain/text.js';
 import { apiKeyView, generateApiKey, insertApiKey, listApiKeys } from '../../store/workspaces.js';
 
 /** API keys of the caller's workspace; the plain key is shown once, at creation. */
@@ -13,6 +14,7 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =
   }));
 
   app.post('/api-keys', { schema: { tags: ['api-keys'], body: Obj({ name: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req, reply) => {
+    refuseNul(req.body);
     const plain = generateApiKey();
     const row = await insertApiKey(db, req.auth.workspaceId, (req.body as { name: string }).name, plain, deps.clock.now());
     reply.code(201);
@@ -25,6 +27,7 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =
     async (req) => {
       const { id } = req.params as { id: string };
       const body = req.body as { name?: string; isActive?: boolean };
+      refuseNul(body);
       if (body.name === undefined && body.isActive === undefined) throw badRequest('Send "name" or "isActive" to change');
       if (body.isActive === false && id === req.auth.apiKeyId) {
         throw badRequest('This request is authenticated with the key you are disabling; use another key to disable it', 'KEY_IN_USE');
@@ -41,6 +44,9 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =
 
   app.delete('/api-keys/:id', { schema: { tags: ['api-keys'], params: IdParams } }, async (req) => {
     const { id } = req.params as { id: string };
+    if (id === req.auth.apiKeyId) {
+      throw badRequest('This request is authenticated with the key you are deleting; use another key to delete it', 'KEY_IN_USE');
+    }
     const r = await db.deleteFrom('api_keys').where('workspace_id', '=', req.auth.workspaceId).where('id', '=', id).executeTakeFirst();
     if (!Number(r.numDeletedRows)) throw notFound('API key');
     return { success: true };
