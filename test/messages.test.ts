@@ -192,3 +192,18 @@ describe('addressing', () => {
     expect(leads.body.pagination.totalCount).toBe(1);
   });
 });
+
+describe('text PostgreSQL cannot store', () => {
+  it('refuses a NUL character in any body or query with a 400 naming the field, storing nothing', async () => {
+    const { api, lineId } = await withLine();
+    const body = await api('POST', '/api/messages', { message: 'hi\u0000there', recipientPhone: '+12125550123' });
+    expect(body.status).toBe(400);
+    expect(body.body.error).toMatch(/^message contains a NUL character/);
+    const inbound = await api('POST', '/api/simulator/inbound', { lineId, from: '+12125550123', text: '\u0000' });
+    expect(inbound.status).toBe(400);
+    const query = await api('GET', '/api/messages?batchId=a%00b');
+    expect(query.status).toBe(400);
+    expect(query.body.error).toMatch(/batchId contains a NUL/);
+    expect((await api('GET', '/api/messages')).body.messages).toEqual([]);
+  });
+});

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import { AppError } from '../domain/errors.js';
+import { AppError, badRequest } from '../domain/errors.js';
+import { fieldWithNul, NUL_ERROR, refuseNul } from '../domain/text.js';
 import type { AppDeps } from './types.js';
 import { validatorCompiler, describeValidationError } from './validation.js';
 import { apiAuth, adminAuth } from './auth.js';
@@ -37,6 +38,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const metrics = deps.metrics ?? createMetrics();
   app.addHook('onResponse', async (req, reply) => {
     metrics.httpRequests.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  // PostgreSQL cannot store NUL in text: refuse it in any body or query, naming the field, before
+  // anything is read or written. A route that reports rows one by one sets config.nulPerRow.
+  app.addHook('preValidation', async (req) => {
+    const where = fieldWithNul(req.query);
+    if (where) throw badRequest(`Query parameter ${where} ${NUL_ERROR}`, 'VALIDATION_ERROR', { field: where });
+    if (!(req.routeOptions.config as { nulPerRow?: boolean } | undefined)?.nulPerRow) refuseNul(req.body);
   });
 
   app.setValidatorCompiler(validatorCompiler);

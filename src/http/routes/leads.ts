@@ -63,7 +63,7 @@ export function countryOrThrow(code: string | undefined) {
 export const leadRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => {
   const { db } = deps.store;
 
-  app.post('/leads', { bodyLimit: 10 * 1024 * 1024, schema: { tags: ['leads'], body: ImportBody } }, async (req, reply) => {
+  app.post('/leads', { bodyLimit: 10 * 1024 * 1024, config: { nulPerRow: true }, schema: { tags: ['leads'], body: ImportBody } }, async (req, reply) => {
     const body = req.body as { leads?: LeadInput[]; body?: LeadInput[]; listId?: string; source?: string; defaultCountryCode?: string; ghlLocationId?: string };
     const inputs = body.leads ?? body.body;
     if (!inputs || inputs.length === 0) {
