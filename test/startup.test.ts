@@ -21,7 +21,8 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.drop();
 });
 
-describe('tuco serve', () => {
+// Each case spawns servers (a few seconds each on a busy machine); the timeout only guards against a hang.
+describe('tuco serve', { timeout: 180_000 }, () => {
   it('on first start migrates, prints where it runs and the first API key once; later starts print no key', async () => {
     const store = await fresh();
     const first = await start(store.env);
