@@ -317,3 +317,17 @@ describe('fallback to another channel', () => {
     expect(follow).toMatchObject({ messageType: 'sms', status: 'sent' });
   });
 });
+
+describe('the rest of the simulator table', () => {
+  it('leaves a number ending 14 sent and never delivered, and falls back for an email without iMessage', async () => {
+    t.clock.set('2026-03-02T15:00:00Z');
+    const { api } = await setup();
+    const silent = await send(api, { recipientPhone: '+12125550114' });
+    const mail = await send(api, { recipientEmail: 'noimessage.kim@example.com' });
+    await drain();
+    t.clock.advance(60_000);
+    await drain();
+    expect(await get(api, silent.body.message._id)).toMatchObject({ status: 'sent', deliveredAt: null });
+    expect(await get(api, mail.body.message._id)).toMatchObject({ status: 'fallback', checkedAddresses: ['noimessage.kim@example.com'] });
+  });
+});

@@ -207,3 +207,26 @@ describe('text PostgreSQL cannot store', () => {
     expect((await api('GET', '/api/messages')).body.messages).toEqual([]);
   });
 });
+
+describe('attachments', () => {
+  it('takes up to two http(s) attachment URLs and refuses anything else, naming the field', async () => {
+    const strict = await startTestTuco({ env: { TUCO_WEBHOOK_ALLOW_PRIVATE: '0' } });
+    try {
+      const ws = await strict.newWorkspace();
+      await ws.api('POST', '/api/lines', { firstName: 'S', lastName: 'S', provider: 'simulator' });
+      const ok = await ws.api('POST', '/api/messages', { attachmentUrls: ['https://cdn.example.com/a.png'], recipientPhone: '+12125550123' });
+      expect(ok.status).toBe(201);
+      expect(ok.body.message.attachmentUrls).toEqual(['https://cdn.example.com/a.png']);
+      for (const bad of ['ftp://x.example.com/a.png', 'http://cdn.example.com/a.png', 'https://127.0.0.1/a.png', 'https://10.0.0.8/x']) {
+        const r = await ws.api('POST', '/api/messages', { attachmentUrls: [bad], recipientPhone: '+12125550123' });
+        expect(r.status, bad).toBe(400);
+        expect(r.body.field).toBe('attachmentUrls');
+      }
+      const three = await ws.api('POST', '/api/messages', { attachmentUrls: ['https://a.example.com/1', 'https://a.example.com/2', 'https://a.example.com/3'], recipientPhone: '+12125550123' });
+      expect(three.status).toBe(400);
+      expect(three.body.error).toMatch(/attachmentUrls/);
+    } finally {
+      await strict.close();
+    }
+  });
+});

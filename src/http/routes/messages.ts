@@ -16,6 +16,7 @@ import { quickSendsList } from '../../store/lists.js';
 import { getLine } from '../../store/lines.js';
 import { getMessage, listMessages, messageHistory, messageView, recordHistory } from '../../store/messages.js';
 import { recordInbound } from '../../engine/inbound.js';
+import { checkWebhookUrl } from '../../domain/netguard.js';
 
 const Str = (max = 320) => Type.String({ maxLength: max });
 const SendBody = Obj({
@@ -80,11 +81,9 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
     const messageType = body.messageType ?? 'imessage';
     if (!(CHANNELS as readonly string[]).includes(messageType)) throw badRequest('Invalid messageType. Must be email, sms, or imessage', 'VALIDATION_ERROR', { field: 'messageType' });
     for (const u of attachments) {
-      try {
-        if (!/^https?:$/.test(new URL(u).protocol)) throw new Error();
-      } catch {
-        throw badRequest(`attachmentUrls holds "${u}", which is not an http(s) URL`, 'VALIDATION_ERROR', { field: 'attachmentUrls' });
-      }
+      // Attachments are fetched by Tuco, so they face the same target rules as webhooks.
+      const check = checkWebhookUrl(u, deps.config.webhookAllowPrivate);
+      if (!check.ok) throw badRequest(`attachmentUrls holds "${u}", which ${check.reason.replace(/webhooks\/tuco/, 'files/photo.png')}`, 'VALIDATION_ERROR', { field: 'attachmentUrls' });
     }
     const recipientPhone = body.recipientPhone ? normalizePhone(body.recipientPhone) : null;
     if (body.recipientPhone && !recipientPhone) throw badRequest(`recipientPhone "${body.recipientPhone}" is not a phone number; write it in E.164 form such as +14155550123`, 'VALIDATION_ERROR', { field: 'recipientPhone' });
