@@ -69,3 +69,21 @@ describe('an API send, end to end', () => {
     expect((await (await t.newWorkspace()).api('GET', `/api/leads/${ok.body.leadId}/timeline`)).status).toBe(404);
   });
 });
+
+describe('webhook analytics', () => {
+  it('counts deliveries and attempts per endpoint, with success rate and latency', async () => {
+    t.clock.set(Date.now());
+    const { api } = await t.newWorkspace();
+    await api('POST', '/api/lines', { firstName: 'Sim', lastName: 'One', provider: 'simulator' });
+    const hook = await createWebhook(api, `${rx.url}/stats`, ['message.sent']);
+    await api('POST', '/api/messages', { message: 'Hi', recipientPhone: '+12125550123' });
+    await api('POST', '/api/messages', { message: 'Hi', recipientPhone: '+12125550124' });
+    await settle();
+    const r = await api('GET', '/api/analytics/webhooks');
+    expect(r.status).toBe(200);
+    expect(r.body.webhooks).toEqual([
+      expect.objectContaining({ id: hook.id, isActive: true, deliveries: { pending: 0, succeeded: 2, failed: 0 }, attempts: 2, successRate: 1 }),
+    ]);
+    expect(r.body.webhooks[0].averageLatencyMs).toBeGreaterThanOrEqual(0);
+  });
+});

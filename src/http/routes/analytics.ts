@@ -67,6 +67,51 @@ export const analyticsRoutes = (deps: AppDeps): FastifyPluginAsync => async (app
     },
   );
 
+  app.get('/analytics/webhooks', { schema: { tags: ['analytics'], querystring: Obj({ ...Range }) } }, async (req) => {
+    const ws = req.auth.workspaceId;
+    const { from, to } = range(req.query as { from?: string; to?: string });
+    const endpoints = await db.selectFrom('webhook_endpoints').selectAll().where('workspace_id', '=', ws).orderBy('created_at', 'desc').execute();
+    let deliveries = db.selectFrom('webhook_deliveries').select(['endpoint_id', 'status', (eb) => eb.fn.countAll<number>().as('n')]).where('workspace_id', '=', ws);
+    let attempts = db
+      .selectFrom('webhook_attempts')
+      .select([
+        'endpoint_id',
+        (eb) => eb.fn.countAll<number>().as('n'),
+        (eb) => eb.fn.sum<number>(eb.case().when(eb.and([eb('status_code', '>=', 200), eb('status_code', '<', 300)])).then(1).else(0).end()).as('ok'),
+        (eb) => eb.fn.avg<number>('latency_ms').as('avg_ms'),
+        (eb) => eb.fn.max<number>('latency_ms').as('max_ms'),
+      ])
+      .where('workspace_id', '=', ws);
+    if (from !== undefined) {
+      deliveries = deliveries.where('created_at', '>=', from);
+      attempts = attempts.where('started_at', '>=', from);
+    }
+    if (to !== undefined) {
+      deliveries = deliveries.where('created_at', '<', to);
+      attempts = attempts.where('started_at', '<', to);
+    }
+    const byStatus = await deliveries.groupBy(['endpoint_id', 'status']).execute();
+    const tries = await attempts.groupBy('endpoint_id').execute();
+    return {
+      webhooks: endpoints.map((e) => {
+        const a = tries.find((t) => t.endpoint_id === e.id);
+        const counts = Object.fromEntries(byStatus.filter((d) => d.endpoint_id === e.id).map((d) => [d.status, Number(d.n)]));
+        return {
+          id: e.id,
+          name: e.name,
+          url: e.url,
+          isActive: e.is_active === 1,
+          disabledReason: e.disabled_reason,
+          deliveries: { pending: counts.pending ?? 0, succeeded: counts.succeeded ?? 0, failed: counts.failed ?? 0 },
+          attempts: Number(a?.n ?? 0),
+          successRate: a && Number(a.n) ? Number(a.ok) / Number(a.n) : null,
+          averageLatencyMs: a?.avg_ms === null || a?.avg_ms === undefined ? null : Math.round(Number(a.avg_ms)),
+          maxLatencyMs: a?.max_ms === null || a?.max_ms === undefined ? null : Number(a.max_ms),
+        };
+      }),
+    };
+  });
+
   app.get('/analytics/failure-reasons', { schema: { tags: ['analytics'], querystring: Obj({ ...Range }) } }, async (req) => {
     const { from, to } = range(req.query as { from?: string; to?: string });
     let query = db
