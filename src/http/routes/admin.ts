@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import type { AppDeps } from '../types.js';
 import { Obj, IdParams } from '../schemas.js';
 import { badRequest, notFound } from '../../domain/errors.js';
-import { refuseNul } from '../../domain/text.js';
 import { releaseHolds } from '../../store/messages.js';
 import {
   BILLING_STATUSES, createWorkspace, generateApiKey, insertApiKey, listWorkspaces, setBillingStatus, workspaceView, getWorkspace,
@@ -18,7 +17,6 @@ export const adminRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =>
 
   app.post('/workspaces', { schema: { tags: ['admin'], body: Obj({ name: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req, reply) => {
     const { name } = req.body as { name: string };
-    refuseNul(req.body);
     if (!name.trim()) throw badRequest('"name" cannot be blank', 'VALIDATION_ERROR', { field: 'name' });
     const now = deps.clock.now();
     const apiKey = generateApiKey();

@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import type { AppDeps } from '../types.js';
 import { Obj, IdParams } from '../schemas.js';
 import { notFound, badRequest } from '../../domain/errors.js';
-import { refuseNul } from '../../domain/text.js';
 import { apiKeyView, generateApiKey, insertApiKey, listApiKeys } from '../../store/workspaces.js';
 
 /** API keys of the caller's workspace; the plain key is shown once, at creation. */
@@ -14,7 +13,6 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =
   }));
 
   app.post('/api-keys', { schema: { tags: ['api-keys'], body: Obj({ name: Type.String({ minLength: 1, maxLength: 200 }) }) } }, async (req, reply) => {
-    refuseNul(req.body);
     const plain = generateApiKey();
     const row = await insertApiKey(db, req.auth.workspaceId, (req.body as { name: string }).name, plain, deps.clock.now());
     reply.code(201);
@@ -27,7 +25,6 @@ export const apiKeyRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) =
     async (req) => {
       const { id } = req.params as { id: string };
       const body = req.body as { name?: string; isActive?: boolean };
-      refuseNul(body);
       if (body.name === undefined && body.isActive === undefined) throw badRequest('Send "name" or "isActive" to change');
       if (body.isActive === false && id === req.auth.apiKeyId) {
         throw badRequest('This request is authenticated with the key you are disabling; use another key to disable it', 'KEY_IN_USE');

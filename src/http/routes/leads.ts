@@ -4,7 +4,6 @@ import type { AppDeps } from '../types.js';
 import { Obj, Nullable, Id, IdParams } from '../schemas.js';
 import { AppError, badRequest, conflict, notFound } from '../../domain/errors.js';
 import { parseDefaultCountry } from '../../domain/addresses.js';
-import { refuseNul } from '../../domain/text.js';
 import { TEXT_FIELDS, leadAddresses, normalizeLeadAddresses, type LeadInput } from '../../domain/leads.js';
 import { deleteLeads, findLeadsByAddress, getLead, importLeads, leadView, lockWorkspaceLeads, searchLeads } from '../../store/leads.js';
 import { getList, leadCounts, listLists, listView, quickSendsList } from '../../store/lists.js';
@@ -181,7 +180,6 @@ export const leadRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
       const ws = req.auth.workspaceId;
       const { id } = req.params as { id: string };
       const body = req.body as LeadInput & { listId?: string; defaultCountryCode?: string };
-      refuseNul(body);
       const country = countryOrThrow(body.defaultCountryCode);
       return db.transaction().execute(async (trx) => {
         await lockWorkspaceLeads(trx, ws, deps.store.profile);

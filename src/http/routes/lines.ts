@@ -5,7 +5,6 @@ import type { AppDeps } from '../types.js';
 import { Obj, Nullable, IdParams } from '../schemas.js';
 import { badRequest, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { refuseNul } from '../../domain/text.js';
 import { normalizeEmail, normalizePhone } from '../../domain/addresses.js';
 import { CHANNELS, DEFAULT_CHANNELS, DEFAULT_LIMITS, PROVIDERS, validateProviderSettings, type Provider } from '../../domain/lines.js';
 import { getLine, lineUsage, lineView, listLines } from '../../store/lines.js';
@@ -56,7 +55,6 @@ export const lineRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
 
   /** Applies the body onto a row (new or stored), collecting every problem. */
   const applyBody = (body: LineBody, row: LineRow, isNew: boolean) => {
-    refuseNul(body);
     const problems: string[] = [];
     if (body.firstName !== undefined) {
       row.first_name = body.firstName.trim();

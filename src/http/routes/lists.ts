@@ -4,7 +4,6 @@ import type { AppDeps } from '../types.js';
 import { Obj, Nullable, IdParams } from '../schemas.js';
 import { badRequest, conflict, notFound } from '../../domain/errors.js';
 import { newId } from '../../domain/ids.js';
-import { refuseNul } from '../../domain/text.js';
 import { getList, leadCounts, listLists, listView } from '../../store/lists.js';
 
 /** Lists CRUD; the "Quick Sends" list always exists and cannot be removed. */
@@ -26,7 +25,6 @@ export const listRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
     '/lists',
     { schema: { tags: ['lists'], body: Obj({ name: Type.String({ minLength: 1, maxLength: 200 }), description: Type.Optional(Nullable(Type.String({ maxLength: 2000 }))) }) } },
     async (req, reply) => {
-      refuseNul(req.body);
       const { name, description } = req.body as { name: string; description?: string | null };
       if (!name.trim()) throw badRequest('"name" cannot be blank', 'VALIDATION_ERROR', { field: 'name' });
       const now = deps.clock.now();
@@ -56,7 +54,6 @@ export const listRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) => 
     async (req) => {
       const { id } = req.params as { id: string };
       const body = req.body as { name?: string; description?: string | null };
-      refuseNul(body);
       const list = await getList(db, req.auth.workspaceId, id);
       if (!list) throw notFound('List');
       const set: Record<string, unknown> = { updated_at: deps.clock.now() };
