@@ -15,7 +15,8 @@ afterEach(async () => {
 
 /** Starts `tuco serve --role <role>`; resolves with its banner once it is up, or its exit code and output if it stops. */
 function start(role: string, env: Record<string, string>): Promise<{ child: ChildProcess; out: string; url: string | null; code?: number | null }> {
-  const child = spawn(path.join(ROOT, 'node_modules/.bin/tsx'), [path.join(ROOT, 'src/cli/main.ts'), 'serve', '--role', role], {
+  // Node itself (with tsx's loader), not the tsx wrapper: a SIGKILL then reaches the server.
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--role', role], {
     cwd: ROOT,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', LOG_LEVEL: 'warn', TUCO_BOOTSTRAP_API_KEY: KEY, TUCO_SIM_DELIVERY_MS: '200', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -42,6 +42,7 @@ export function openStore(opts: { databaseUrl: string | null; dataDir: string; s
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('cache_size = -65536'); // 64 MB of page cache: imports and scans of large workspaces stay in memory
   sqlite.pragma('foreign_keys = ON');
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
   return { db, profile: { backend: 'sqlite', claimLock: false, maxParams: 30000 }, close: () => db.destroy() };
