@@ -1,8 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
+import { scratchPostgres } from '../test/scratchDb.js';
 import { openStore, migrateToLatest, type Store } from '../src/store/db.js';
 import type { BenchContext } from './types.js';
 
@@ -15,25 +14,16 @@ export async function benchStore(ctx: BenchContext): Promise<{ store: Store; dat
     return { store, databaseUrl: null, dataDir, drop: async () => { await store.close(); fs.rmSync(dataDir, { recursive: true, force: true }); } };
   }
   if (!ctx.pgAdminUrl) throw new Error('PostgreSQL bench needs pgAdminUrl');
-  const name = `tuco_b_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: ctx.pgAdminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(ctx.pgAdminUrl);
-  url.pathname = `/${name}`;
-  const store = openStore({ databaseUrl: url.toString(), dataDir, poolSize: 20 });
+  const scratch = await scratchPostgres(ctx.pgAdminUrl, 'tuco_b');
+  const store = openStore({ databaseUrl: scratch.url, dataDir, poolSize: 20 });
   await migrateToLatest(store.db);
   return {
     store,
-    databaseUrl: url.toString(),
+    databaseUrl: scratch.url,
     dataDir,
     async drop() {
       await store.close();
-      const c = new pg.Client({ connectionString: ctx.pgAdminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await scratch.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { parseConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
 import { openStore, migrateToLatest, type Store } from '../src/store/db.js';
@@ -13,6 +11,7 @@ import { buildEngine, type Engine } from '../src/engine/engine.js';
 import { buildChannels } from '../src/channels/index.js';
 import { buildWebhookWorker, type WebhookWorker } from '../src/engine/webhookWorker.js';
 import type { FastifyInstance } from 'fastify';
+import { scratchPostgres } from './scratchDb.js';
 
 /** Which store this run of the suite uses: TUCO_TEST_DB=sqlite (default) or postgres. */
 export const TEST_BACKEND = (process.env.TUCO_TEST_DB ?? 'sqlite') as 'sqlite' | 'postgres';
@@ -28,25 +27,15 @@ export async function freshStore(): Promise<{ store: Store; databaseUrl: string 
   }
   const adminUrl = process.env.TUCO_TEST_PG_URL;
   if (!adminUrl) throw new Error('TUCO_TEST_DB=postgres needs TUCO_TEST_PG_URL (a superuser URL of the test server); .ci/run sets it');
-  const name = `tuco_t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  const store = openStore({ databaseUrl, dataDir });
+  const scratch = await scratchPostgres(adminUrl, 'tuco_t');
+  const store = openStore({ databaseUrl: scratch.url, dataDir });
   await migrateToLatest(store.db);
   return {
     store,
-    databaseUrl,
+    databaseUrl: scratch.url,
     dataDir,
     async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await scratch.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

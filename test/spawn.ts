@@ -2,9 +2,8 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { TEST_BACKEND } from './helpers.js';
+import { scratchPostgres } from './scratchDb.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -34,21 +33,12 @@ export async function emptyStore(): Promise<EmptyStore> {
   }
   const adminUrl = process.env.TUCO_TEST_PG_URL;
   if (!adminUrl) throw new Error('TUCO_TEST_DB=postgres needs TUCO_TEST_PG_URL');
-  const name = `tuco_p_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
+  const scratch = await scratchPostgres(adminUrl, 'tuco_p');
   return {
-    env: { TUCO_DATA_DIR: dataDir, DATABASE_URL: url.toString() },
+    env: { TUCO_DATA_DIR: dataDir, DATABASE_URL: scratch.url },
     dataDir,
     async drop() {
-      const c = new pg.Client({ connectionString: adminUrl });
-      await c.connect();
-      await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await c.end();
+      await scratch.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
