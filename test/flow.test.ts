@@ -44,7 +44,7 @@ describe('an API send, end to end', () => {
     expect(byEvent('message.sent').map((d) => d._id)).toEqual([ok.body.message._id]);
     expect(byEvent('message.sent')[0]).toMatchObject({ status: 'sent', message: 'Hi Ana', recipientPhone: '+12125550142' });
     expect(byEvent('message.delivered').map((d) => d._id)).toEqual([ok.body.message._id]);
-    expect(byEvent('message.fallback')[0]).toMatchObject({ _id: noImessage.body.message._id, status: 'fallback', checkedAddresses: ['+12125550150'] });
+    expect(byEvent('message.fallback')[0]).toMatchObject({ _id: noImessage.body.message._id, status: 'fallback', checkedAddresses: ['+12125550150'], reason: 'The recipient has no iMessage on any address' });
     expect(byEvent('message.failed')[0]).toMatchObject({ _id: rejected.body.message._id, errorMessage: 'Recipient address rejected' });
     expect(byEvent('message.reply')[0]).toMatchObject({ leadId: ok.body.leadId, message: 'Sounds good, tell me more', parentMessages: [{ messageId: ok.body.message._id }] });
     expect(mine.map((r) => r.json.sequence)).toEqual(mine.map((_, i) => i + 1));

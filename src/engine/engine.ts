@@ -76,7 +76,11 @@ export function buildEngine(deps: EngineDeps): Engine {
       if (!updated) return;
       deps.metrics?.messageTransitions.inc({ status });
       await recordHistory(trx, m, status, now, note);
-      if (event) await emitEvent(trx, { workspaceId: m.workspace_id, event, data: messageView(updated), now });
+      if (event) {
+        const data = messageView(updated);
+        // The hosted product's message.fallback also carries `reason` beside checkedAddresses.
+        await emitEvent(trx, { workspaceId: m.workspace_id, event, data: event === 'message.fallback' ? { ...data, reason: updated.error_message } : data, now });
+      }
       // A fallback of a fallback is never made, so one message starts at most one more.
       const next = !allowFallback || updated.fallback_of
         ? null

@@ -96,6 +96,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       reply.code(fe.statusCode).send({ error: fe.message, code: fe.code ?? 'BAD_REQUEST' });
       return;
     }
+    // A unique index refused a write that raced another one (two writers, same address or key).
+    if ((fe as any).code === '23505' || (fe as any).code === 'SQLITE_CONSTRAINT_UNIQUE' || (fe as any).code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+      reply.code(409).send({ error: 'Another request changed the same record at the same moment; read it again and retry', code: 'CONFLICT' });
+      return;
+    }
     req.log.error({ err: error }, 'unhandled error');
     reply.code(500).send({ error: 'Internal server error; the correlation id in x-correlation-id identifies this failure in the logs', code: 'INTERNAL' });
   });

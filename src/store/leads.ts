@@ -147,9 +147,23 @@ export async function importLeads(
     if (c.row.phone) existing.set(c.row.phone, c.row);
     if (c.row.email_lower) existing.set(c.row.email_lower, c.row);
   }
-  // 500 rows x 30 columns stays under both backends' bound-parameter limits.
+  // 500 rows x 30 columns stays under both backends' bound-parameter limits. A row another
+  // writer created meanwhile (a send to a new recipient takes no lock) is a duplicate too.
+  const inserted = new Set<string>();
   for (const part of chunk(result.saved, 500)) {
-    await db.insertInto('leads').values(part).execute();
+    const rows = await db.insertInto('leads').values(part).onConflict((oc) => oc.doNothing()).returning('id').execute();
+    for (const r of rows) inserted.add(r.id);
+  }
+  if (inserted.size < result.saved.length) {
+    const lost = result.saved.filter((r) => !inserted.has(r.id));
+    const now = await findLeadsByAddress(db, ctx.workspaceId, lost.map((r) => r.phone).filter((p): p is string => !!p), lost.map((r) => r.email_lower).filter((e): e is string => !!e));
+    for (const r of lost) {
+      const c = candidates.find((x) => x.row === r)!;
+      const match = (r.phone && now.get(r.phone)) || (r.email_lower && now.get(r.email_lower));
+      if (match) result.duplicates.push({ index: c.index, input: c.input, existingLead: match });
+    }
+    result.saved = result.saved.filter((r) => inserted.has(r.id));
+    result.duplicates.sort((a, b) => a.index - b.index);
   }
   return result;
 }

@@ -10,7 +10,7 @@ import { nextEligibleInstant, validateTimingRules } from '../../domain/sendWindo
 import { FINAL_STATUSES, MESSAGE_STATUSES } from '../../domain/messageStatus.js';
 import { CHANNELS } from '../../domain/lines.js';
 import type { LeadRow, MessageRow } from '../../store/schema.js';
-import { findLeadsByAddress, getLead, leadRowFromInput, leadView, lockWorkspaceLeads } from '../../store/leads.js';
+import { findLeadsByAddress, getLead, leadRowFromInput, leadView } from '../../store/leads.js';
 import { iso } from '../../domain/time.js';
 import { quickSendsList } from '../../store/lists.js';
 import { getLine } from '../../store/lines.js';
@@ -132,12 +132,6 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
           return (recipientPhone && found.get(recipientPhone)) || (recipientEmail && found.get(recipientEmail)) || undefined;
         };
         lead = await lookup();
-        if (!lead) {
-          // Two sends to one new recipient at once must not create two leads: take the
-          // workspace's lead lock (PostgreSQL) and look again before creating.
-          await lockWorkspaceLeads(trx, ws, deps.store.profile);
-          lead = await lookup();
-        }
         duplicate = !!lead;
         if (!lead) {
           const [firstName, ...rest] = (body.recipientName ?? '').trim().split(/\s+/);
@@ -151,8 +145,12 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
             { workspaceId: ws, listId: quick.id, source: 'api', country: { callingCode: '1' }, now },
           );
           if (!built.row) throw badRequest(`${built.problems[0].field}: ${built.problems[0].error}`, 'VALIDATION_ERROR', { field: built.problems[0].field });
-          await trx.insertInto('leads').values(built.row).execute();
-          lead = built.row;
+          // A concurrent send may create the same lead first: the unique address index keeps
+          // one, and this send then uses it as an existing lead.
+          const created = await trx.insertInto('leads').values(built.row).onConflict((oc) => oc.doNothing()).returning('id').executeTakeFirst();
+          lead = created ? built.row : await lookup();
+          duplicate = !created;
+          if (!lead) throw new Error('a lead with this address was created and removed while sending; try again');
         }
       }
       const hasAddress = recipientPhone || recipientEmail || (lead && [lead.phone, lead.email, lead.alt_phone1, lead.alt_email1].some(Boolean));
@@ -176,7 +174,7 @@ export const messageRoutes = (deps: AppDeps): FastifyPluginAsync => async (app) 
       const status = reason === 'scheduled_for_later' ? 'scheduled' : 'queued';
       const row: MessageRow = {
         id: newId(now), workspace_id: ws, direction: 'outbound', lead_id: lead?.id ?? null, campaign_id: null, step_index: null,
-        batch_id: body.batchId ?? null, message_type: messageType, body: text, subject: messageType === 'email' ? (body.subject ?? null) : (body.subject ?? null),
+        batch_id: body.batchId ?? null, message_type: messageType, body: text, subject: body.subject ?? null,
         attachment_urls: JSON.stringify(attachments), status, requested_line_id: body.fromLineId ?? null, line_id: null,
         from_line_phone: line?.phone ?? null, from_line_email: line?.email ?? null,
         recipient_phone: recipientPhone ?? (body.leadId && (recipientEmail || !lead) ? null : lead?.phone ?? null),

@@ -55,8 +55,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('leads_ws_phone').on('leads').columns(['workspace_id', 'phone']).execute();
-  await db.schema.createIndex('leads_ws_email').on('leads').columns(['workspace_id', 'email_lower']).execute();
+  // One lead per primary phone and per primary email in a workspace (NULLs never collide): the
+  // store itself keeps concurrent imports and sends from creating the same lead twice.
+  await db.schema.createIndex('leads_ws_phone').unique().on('leads').columns(['workspace_id', 'phone']).execute();
+  await db.schema.createIndex('leads_ws_email').unique().on('leads').columns(['workspace_id', 'email_lower']).execute();
   await db.schema.createIndex('leads_ws_list').on('leads').columns(['workspace_id', 'list_id', 'id']).execute();
   await db.schema.createIndex('leads_ws_id').on('leads').columns(['workspace_id', 'id']).execute();
 
