@@ -174,7 +174,9 @@ export function buildEngine(deps: EngineDeps): Engine {
     const usable = (l: LineRow) => l.is_active === 1 && (JSON.parse(l.channels) as string[]).includes(channel);
     const all = await workspaceLines(tick, m.workspace_id);
     if (m.requested_line_id) return all.filter((l) => l.id === m.requested_line_id && usable(l));
-    const lines = all.filter((l) => usable(l) && l.health_status !== 'unhealthy');
+    // Automatic choice skips lines whose provider this build cannot drive; an explicit fromLineId
+    // still reaches deliver(), which fails the message saying so.
+    const lines = all.filter((l) => usable(l) && l.health_status !== 'unhealthy' && channels[l.provider as keyof Channels]);
     if (!lines.length) return [];
     if (m.lead_id) {
       // Sticky: the line this recipient already talks to keeps the conversation.
