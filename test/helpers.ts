@@ -1,9 +1,6 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { parseConfig, type Config } from '../src/config.js';
 import { createLogger } from '../src/logger.js';
-import { openStore, migrateToLatest, type Store } from '../src/store/db.js';
+import type { Store } from '../src/store/db.js';
 import { buildApp } from '../src/http/app.js';
 import { ManualClock, type Clock } from '../src/domain/time.js';
 import { createWorkspace, generateApiKey, insertApiKey } from '../src/store/workspaces.js';
@@ -11,35 +8,14 @@ import { buildEngine, type Engine } from '../src/engine/engine.js';
 import { buildChannels } from '../src/channels/index.js';
 import { buildWebhookWorker, type WebhookWorker } from '../src/engine/webhookWorker.js';
 import type { FastifyInstance } from 'fastify';
-import { scratchPostgres } from './scratchDb.js';
+import { scratchStore } from './scratchDb.js';
 
 /** Which store this run of the suite uses: TUCO_TEST_DB=sqlite (default) or postgres. */
 export const TEST_BACKEND = (process.env.TUCO_TEST_DB ?? 'sqlite') as 'sqlite' | 'postgres';
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
 /** A fresh, empty store: a new SQLite file, or a new PostgreSQL database on the test server. */
-export async function freshStore(): Promise<{ store: Store; databaseUrl: string | null; dataDir: string; drop(): Promise<void> }> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tuco-test-'));
-  if (TEST_BACKEND === 'sqlite') {
-    const store = openStore({ databaseUrl: null, dataDir });
-    await migrateToLatest(store.db);
-    return { store, databaseUrl: null, dataDir, drop: async () => fs.rmSync(dataDir, { recursive: true, force: true }) };
-  }
-  const adminUrl = process.env.TUCO_TEST_PG_URL;
-  if (!adminUrl) throw new Error('TUCO_TEST_DB=postgres needs TUCO_TEST_PG_URL (a superuser URL of the test server); .ci/run sets it');
-  const scratch = await scratchPostgres(adminUrl, 'tuco_t');
-  const store = openStore({ databaseUrl: scratch.url, dataDir });
-  await migrateToLatest(store.db);
-  return {
-    store,
-    databaseUrl: scratch.url,
-    dataDir,
-    async drop() {
-      await scratch.drop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
+export const freshStore = () => scratchStore({ backend: TEST_BACKEND, pgAdminUrl: process.env.TUCO_TEST_PG_URL, prefix: 'tuco_t' });
 
 export interface Api {
   (method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers; text: string }>;
