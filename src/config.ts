@@ -22,6 +22,8 @@ export interface Config {
   /** Requests in flight at once to one webhook endpoint, per worker process. */
   readonly webhookConcurrency: number;
   readonly webhookPollMs: number;
+  /** iMessage availability checks each line may make per UTC day. */
+  readonly availabilityDailyQuota: number;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +90,7 @@ export function parseConfig(env: Record<string, string | undefined> = process.en
     webhookTimeoutMs: int('TUCO_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
     webhookConcurrency: int('TUCO_WEBHOOK_CONCURRENCY', 4, 1, 100),
     webhookPollMs: int('TUCO_WEBHOOK_POLL_MS', 200, 10, 60_000),
+    availabilityDailyQuota: int('TUCO_AVAILABILITY_DAILY_QUOTA', 70, 0, 1_000_000),
   };
   if (problems.length) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -38,7 +38,7 @@ export async function startTuco(config: Config, logger: Logger, role: Role = 'al
   let url: string | null = null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
   if (role !== 'worker') {
-    app = await buildApp({ config, store, clock, logger, metrics, wakeEngine: engine ? () => engine.wake() : undefined });
+    app = await buildApp({ config, store, clock, logger, metrics, channels, wakeEngine: engine ? () => engine.wake() : undefined });
     url = await app.listen({ port: config.port, host: config.host });
   }
   const where = url ?? '(worker only, no HTTP)';

@@ -17,6 +17,7 @@ import type { Channel } from '../domain/lines.js';
 import { claimDueMessages, dueJobs } from './claim.js';
 import { LineUnavailable, readCapacities, reserveLine } from './reserve.js';
 import { recordInbound } from './inbound.js';
+import { checkAddress } from './availability.js';
 import { messageView, recordHistory } from '../store/messages.js';
 import { leadView } from '../store/leads.js';
 import { emitEvent, type WebhookEvent } from '../store/outbox.js';
@@ -262,8 +263,12 @@ export function buildEngine(deps: EngineDeps): Engine {
       to = undefined;
       const checked: string[] = [];
       for (const address of addresses) {
+        const r = await checkAddress({ db, channels, quota: config.availabilityDailyQuota }, line, address, clock.now());
+        if (!r.ok && r.reason === 'quota') {
+          // The line keeps its reservation; the check resumes when its quota renews.
+          return hold(m, 'availability_quota', r.retryAt);
+        }
         checked.push(address);
-        const r = await adapter.checkAvailability(line, settings, address);
         if (!r.ok) return fail(m, r.error, { checked_addresses: JSON.stringify(checked) });
         if (r.capable) {
           to = address;

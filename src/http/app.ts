@@ -17,6 +17,8 @@ import { messageRoutes } from './routes/messages.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { replyRoutes } from './routes/replies.js';
 import { analyticsRoutes } from './routes/analytics.js';
+import { availabilityRoutes } from './routes/availability.js';
+import { buildChannels } from '../channels/index.js';
 import { createMetrics } from '../metrics.js';
 
 export type App = FastifyInstance;
@@ -133,6 +135,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       await api.register(webhookRoutes(deps));
       await api.register(replyRoutes(deps));
       await api.register(analyticsRoutes(deps));
+      await api.register(availabilityRoutes({ ...deps, channels: deps.channels ?? buildChannels(deps) }));
     },
     { prefix: '/api' },
   );

@@ -30,22 +30,26 @@ export interface LineUsage {
   totalMessagesCount: number;
   hour: string;
   hourlyNewConversationsCount: number;
+  /** iMessage availability checks made today (they have their own daily quota). */
+  availabilityChecksCount: number;
 }
 
 /** Today's (UTC) and this hour's counters for each line. */
 export async function lineUsage(db: Db, lineIds: string[], now: number): Promise<Map<string, LineUsage>> {
   const day = dayBucket(now);
   const hour = hourBucket(now);
+  const checks = `a:${day}`;
   const out = new Map<string, LineUsage>();
-  for (const id of lineIds) out.set(id, { date: day, newConversationsCount: 0, totalMessagesCount: 0, hour: `${hour}:00:00.000Z`, hourlyNewConversationsCount: 0 });
+  for (const id of lineIds) out.set(id, { date: day, newConversationsCount: 0, totalMessagesCount: 0, hour: `${hour}:00:00.000Z`, hourlyNewConversationsCount: 0, availabilityChecksCount: 0 });
   if (!lineIds.length) return out;
-  const rows = await db.selectFrom('line_usage').selectAll().where('line_id', 'in', lineIds).where('bucket', 'in', [day, hour]).execute();
+  const rows = await db.selectFrom('line_usage').selectAll().where('line_id', 'in', lineIds).where('bucket', 'in', [day, hour, checks]).execute();
   for (const r of rows) {
     const u = out.get(r.line_id)!;
     if (r.bucket === day) {
       u.newConversationsCount = r.new_count;
       u.totalMessagesCount = r.total_count;
-    } else u.hourlyNewConversationsCount = r.new_count;
+    } else if (r.bucket === checks) u.availabilityChecksCount = r.total_count;
+    else u.hourlyNewConversationsCount = r.new_count;
   }
   return out;
 }

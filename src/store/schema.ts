@@ -176,6 +176,15 @@ export interface DncRow {
   created_at: number;
 }
 
+export interface AvailabilityCacheRow {
+  workspace_id: string;
+  address: string;
+  /** 1 when the address can receive iMessage. */
+  capable: number;
+  checked_at: number;
+  expires_at: number;
+}
+
 export interface OutboxEventRow {
   id: string;
   workspace_id: string;
@@ -203,4 +212,5 @@ export interface Database extends WebhookTables {
   jobs: JobRow;
   dnc: DncRow;
   outbox_events: OutboxEventRow;
+  availability_cache: AvailabilityCacheRow;
 }
