@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyStore, http, type EmptyStore } from './spawn.js';
+import { emptyStore, http, serveNode, type EmptyStore } from './spawn.js';
 import { openStore } from '../src/store/db.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'tuco_sk_engine_crash_test_0123456789';
 const children: ChildProcess[] = [];
 const stores: EmptyStore[] = [];
@@ -13,23 +11,12 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.drop();
 });
 
-/** Starts `tuco serve` as its own Node process (so SIGKILL reaches the server) and waits for its banner. */
-function serve(env: Record<string, string>, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), LOG_LEVEL: 'warn', TUCO_BOOTSTRAP_API_KEY: KEY, TUCO_LEASE_MS: '1000', TUCO_ENGINE_POLL_MS: '20', TUCO_RATE_LIMIT_PER_MINUTE: '100000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      if (out.includes('API description:')) resolve(child);
-    });
-    child.stderr!.on('data', (d) => (out += d));
-    child.on('exit', (code) => reject(new Error(`serve exited ${code}: ${out}`)));
-  });
+/** Starts `tuco serve` on `port`, remembered so it is killed after the test. */
+async function serve(env: Record<string, string>, port: number): Promise<ChildProcess> {
+  const server = await serveNode([], { PORT: String(port), TUCO_BOOTSTRAP_API_KEY: KEY, TUCO_LEASE_MS: '1000', TUCO_ENGINE_POLL_MS: '20', TUCO_RATE_LIMIT_PER_MINUTE: '100000', ...env });
+  children.push(server.child);
+  if (!server.url) throw new Error(`tuco serve stopped (${server.code}): ${server.out}`);
+  return server.child;
 }
 
 const post = (url: string, body: unknown) => http(url, KEY, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

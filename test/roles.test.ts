@@ -1,10 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_BACKEND } from './helpers.js';
-import { emptyStore, http, type EmptyStore } from './spawn.js';
+import { emptyStore, http, serveNode, type EmptyStore, type NodeServer } from './spawn.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const KEY = 'tuco_sk_roles_test_key_0123456789';
 const children: ChildProcess[] = [];
 const stores: EmptyStore[] = [];
@@ -13,27 +11,11 @@ afterEach(async () => {
   for (const s of stores.splice(0)) await s.drop();
 });
 
-/** Starts `tuco serve --role <role>`; resolves with its banner once it is up, or its exit code and output if it stops. */
-function start(role: string, env: Record<string, string>): Promise<{ child: ChildProcess; out: string; url: string | null; code?: number | null }> {
-  // Node itself (with tsx's loader), not the tsx wrapper: a SIGKILL then reaches the server.
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'serve', '--role', role], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: '0', LOG_LEVEL: 'warn', TUCO_BOOTSTRAP_API_KEY: KEY, TUCO_SIM_DELIVERY_MS: '200', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let out = '';
-  return new Promise((resolve) => {
-    const onData = (d: Buffer) => {
-      out += d;
-      const url = /API description: (http:\/\/\S+)\/openapi\.json/.exec(out);
-      if (url) resolve({ child, out, url: url[1] });
-      else if (/worker only, no HTTP/.test(out)) resolve({ child, out, url: null });
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.on('exit', (code) => resolve({ child, out, url: null, code }));
-  });
+/** Starts `tuco serve --role <role>` and remembers it, to be killed after the test. */
+async function start(role: string, env: Record<string, string>): Promise<NodeServer> {
+  const server = await serveNode(['--role', role], { PORT: '0', TUCO_BOOTSTRAP_API_KEY: KEY, TUCO_SIM_DELIVERY_MS: '200', ...env });
+  children.push(server.child);
+  return server;
 }
 
 /** Reads the message until it reaches `status` (the engine runs on real timers in these processes). */

@@ -112,3 +112,38 @@ export async function http(url: string, key?: string, init: RequestInit = {}): P
   }
   return { status: res.status, body };
 }
+
+export interface NodeServer {
+  child: ChildProcess;
+  /** What it printed up to its banner (or until it exited). */
+  out: string;
+  /** Its base URL; null for a worker, or when it exited before serving. */
+  url: string | null;
+  /** The exit code when it stopped before it was up. */
+  code?: number | null;
+}
+
+/**
+ * Starts `tuco serve <args>` as Node itself with tsx's loader (no wrapper process, so SIGKILL
+ * reaches the server) and resolves once its banner is printed, or with its exit code if it stops.
+ * `env` is the whole environment of the process besides PATH and HOME. Kill it when done.
+ */
+export function serveNode(args: string[], env: Record<string, string>): Promise<NodeServer> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', ...args], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  return new Promise((resolve) => {
+    const onData = (d: Buffer) => {
+      out += d;
+      const url = /API description: (http:\/\/\S+)\/openapi\.json/.exec(out);
+      if (url) resolve({ child, out, url: url[1] });
+      else if (/worker only, no HTTP/.test(out)) resolve({ child, out, url: null });
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.on('exit', (code) => resolve({ child, out, url: null, code }));
+  });
+}
