@@ -80,3 +80,9 @@ export function chunk<T>(rows: T[], size: number): T[][] {
   for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
   return out;
 }
+
+/** A page of rows fetched with `limit + 1` (newest first by id): the page and the cursor of the next one. */
+export function cursorPage<T extends { id: string }>(rows: T[], limit: number): { rows: T[]; nextCursor: string | null } {
+  const page = rows.slice(0, limit);
+  return { rows: page, nextCursor: rows.length > limit ? page[page.length - 1].id : null };
+}

@@ -1,4 +1,4 @@
-import type { Db } from './db.js';
+import { cursorPage, type Db } from './db.js';
 import type { MessageRow } from './schema.js';
 import { newId } from '../domain/ids.js';
 import { iso } from '../domain/time.js';
@@ -93,10 +93,7 @@ export async function listMessages(db: Db, workspaceId: string, f: MessageFilter
   if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
   if (f.to !== undefined) q = q.where('created_at', '<', f.to);
   if (f.cursor) q = q.where('id', '<', f.cursor);
-  const rows = await q.orderBy('id', 'desc').limit(f.limit + 1).execute();
-  const more = rows.length > f.limit;
-  if (more) rows.pop();
-  return { rows, nextCursor: more ? rows[rows.length - 1].id : null };
+  return cursorPage(await q.orderBy('id', 'desc').limit(f.limit + 1).execute(), f.limit);
 }
 
 /**

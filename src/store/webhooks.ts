@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { chunk, type Db, type Store } from './db.js';
+import { chunk, cursorPage, type Db, type Store } from './db.js';
 import type { WebhookAttemptRow, WebhookDeliveryRow, WebhookEndpointRow } from './webhookSchema.js';
 import type { OutboxEventRow } from './schema.js';
 import { newId } from '../domain/ids.js';
@@ -412,9 +412,8 @@ export async function listDeliveries(db: Db, endpointId: string, f: DeliveryFilt
   if (f.from !== undefined) q = q.where('event_created_at', '>=', f.from);
   if (f.to !== undefined) q = q.where('event_created_at', '<', f.to);
   if (f.cursor) q = q.where('id', '<', f.cursor);
-  const rows = await q.orderBy('id', 'desc').limit(f.limit + 1).execute();
-  const page = rows.slice(0, f.limit);
-  return { rows: page, attempts: await attemptsOf(db, page.map((r) => r.id)), nextCursor: rows.length > f.limit ? page[page.length - 1].id : null };
+  const { rows, nextCursor } = cursorPage(await q.orderBy('id', 'desc').limit(f.limit + 1).execute(), f.limit);
+  return { rows, attempts: await attemptsOf(db, rows.map((r) => r.id)), nextCursor };
 }
 
 export async function attemptsOf(db: Db, deliveryIds: string[]): Promise<Map<string, WebhookAttemptRow[]>> {
